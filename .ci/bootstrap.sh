@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing: the Debian packages listed in
+# .ci/apt-packages.txt, then the project venv in .venv/ (editable, with dev extras).
+# Idempotent and quiet when nothing is missing; one clear line when something fails.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+die() { echo "bootstrap: $*" >&2; exit 1; }
+
+missing=()
+while read -r pkg; do
+  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done < .ci/apt-packages.txt
+
+if ((${#missing[@]})); then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  [[ $(id -u) -eq 0 ]] || die "need root to install ${missing[*]} (run as root or install them first)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+fi
+
+# Debian enables and starts some daemons on install; the project runs its own
+# instances with its own configs, so the distribution's services must not hold ports.
+for svc in kamailio rtpengine-daemon rtpengine redis-server ngcp-rtpengine-daemon; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+
+py=${PYTHON:-python3}
+stamp=.venv/.installed
+if [[ ! -x .venv/bin/python ]]; then
+  "$py" -m venv .venv || die "could not create .venv with $py (is python3-venv installed?)"
+fi
+if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  echo "bootstrap: installing the project into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null || die "pip upgrade failed"
+  .venv/bin/python -m pip install -q -e ".[dev]" || die "pip install of the project failed"
+  touch "$stamp"
+fi
