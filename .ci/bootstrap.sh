@@ -38,7 +38,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "bootstrap: installing the project into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null || die "pip upgrade failed"
-  .venv/bin/python -m pip install -q -e ".[dev]" || die "pip install of the project failed"
+  log=.venv/pip-install.log
+  { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e ".[dev]"; } \
+    >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "pip install of the project failed (log: $log)"; }
   touch "$stamp"
 fi

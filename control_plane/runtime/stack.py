@@ -1,0 +1,194 @@
+"""The whole center as daemons: Kamailio tiers, RTPengine, control plane, live traffic.
+
+:func:`stack_specs` turns a topology and a run dir into daemon specs in start order
+(parents before children); :class:`Stack` starts them with the supervisor, records what it
+started in ``<run_dir>/stack.json`` (read by ``callcenter status``), and stops them all.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+from control_plane.runtime import probes
+from control_plane.runtime.supervisor import Daemon, DaemonSpec, PortClaim, Supervisor
+from control_plane.topology.model import KamailioNode, Role, Topology
+from control_plane.topology.render import REPO_ROOT, write_node, write_rtpengine
+
+STATE_FILE = "stack.json"
+SEAT_SCENARIO = REPO_ROOT / "loadtests" / "sipp" / "register.xml"
+
+# Start order: a node's parents must answer before its dispatcher probes them.
+_ROLE_ORDER = {Role.PROVINCE: 0, Role.CITY: 1, Role.COUNTY: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """How ``callcenter status`` reaches one daemon of a running stack."""
+
+    name: str
+    kind: str
+    address: str
+    port: int
+    http_port: int
+    pid: int
+    log: str
+
+    def probe(self) -> str | None:
+        """None when healthy, else the reason."""
+        return probe_for(self.kind, self.address, self.port, self.http_port)()
+
+
+def probe_for(kind: str, address: str, port: int, http_port: int) -> Callable[[], str | None]:
+    """The readiness/health probe of one kind of daemon."""
+    if kind == "kamailio":
+        return partial(_kamailio_ready, address, port, http_port)
+    if kind == "rtpengine":
+        return partial(probes.rtpengine_ping, address, port)
+    if kind == "control-plane":
+        return partial(probes.http_ok, f"http://{address}:{port}/healthz")
+    return lambda: None
+
+
+def _kamailio_ready(address: str, sip_port: int, http_port: int) -> str | None:
+    return probes.sip_options(address, sip_port) or probes.kamailio_rpc_ready(address, http_port)
+
+
+def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path) -> DaemonSpec:
+    """Kamailio in the foreground for one node, with its own run dir and pid file."""
+    files = write_node(node, topo, run_dir)
+    shm_mb = "256" if node.role is Role.PROVINCE else "128"
+    argv = (
+        "kamailio", "-f", str(files.cfg), "-DD", "-E",
+        "-Y", str(files.directory), "-P", str(files.directory / "kamailio.pid"),
+        "-w", str(files.directory), "-m", shm_mb, "-M", "16",
+    )
+    return DaemonSpec(
+        name=node.name, kind="kamailio", argv=argv, directory=files.directory,
+        ready=probe_for("kamailio", node.address, node.sip_port, node.http_port),
+        ports=(
+            PortClaim("udp", node.address, node.sip_port),
+            PortClaim("tcp", node.address, node.sip_port),
+            PortClaim("tcp", node.rpc_address, node.http_port),
+        ),
+        package="kamailio",
+    )
+
+
+def rtpengine_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
+    """RTPengine, userspace, with our own rendered config."""
+    conf = write_rtpengine(topo, run_dir)
+    rtp = topo.rtpengine
+    argv = (
+        "rtpengine", f"--config-file={conf}", "--config-section=rtpengine",
+        f"--pidfile={conf.parent / 'rtpengine.pid'}",
+    )
+    return DaemonSpec(
+        name=rtp.name, kind="rtpengine", argv=argv, directory=conf.parent,
+        ready=probe_for("rtpengine", rtp.address, rtp.ng_port, rtp.http_port),
+        ports=(PortClaim("udp", rtp.address, rtp.ng_port), PortClaim("tcp", rtp.address,
+                                                                    rtp.http_port)),
+        package="rtpengine-daemon",
+    )
+
+
+def control_plane_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
+    """The control plane (aiohttp) as a child process of the current interpreter."""
+    cp = topo.control_plane
+    directory = (run_dir / cp.name).resolve()
+    return DaemonSpec(
+        name=cp.name, kind="control-plane",
+        argv=(sys.executable, "-m", "control_plane", "serve"),
+        directory=directory,
+        ready=probe_for("control-plane", cp.address, cp.port, cp.port),
+        ports=(PortClaim("tcp", cp.address, cp.port),),
+        env={"CC_API__HOST": cp.address, "CC_API__PORT": str(cp.port),
+             "PYTHONPATH": str(REPO_ROOT)},
+    )
+
+
+def seat_traffic_spec(topo: Topology, run_dir: Path, seats_per_edge: int = 5) -> DaemonSpec:
+    """Live traffic for the demo: SIPp seats registering through every edge, in a loop."""
+    directory = (run_dir / "seat-traffic").resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    edges = [n for n in topo.nodes if n.role is not Role.PROVINCE]
+    target = edges[-1] if edges else topo.nodes[0]
+    seats = directory / "seats.csv"
+    rows = [f"seat{2000 + i};{topo.domain}" for i in range(seats_per_edge)]
+    seats.write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    # Seats come from their own address beside the edge's, as a branch's phones would.
+    seat_ip = target.address.rsplit(".", 1)[0] + ".100"
+    argv = (
+        "sipp", f"{target.address}:{target.sip_port}", "-sf", str(SEAT_SCENARIO),
+        "-inf", str(seats), "-set", "expires", "60", "-d", "20000",
+        "-r", "1", "-l", str(seats_per_edge), "-i", seat_ip, "-p", "5060",
+        "-nostdin", "-trace_err", "-error_file", str(directory / "errors.log"),
+    )
+    return DaemonSpec(
+        name="seat-traffic", kind="sipp", argv=argv, directory=directory,
+        ready=lambda: None, package="sip-tester",
+    )
+
+
+def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False) -> list[DaemonSpec]:
+    """Every daemon of the center in start order."""
+    nodes = sorted(topo.nodes, key=lambda n: _ROLE_ORDER[n.role])
+    specs = [kamailio_spec(n, topo, run_dir) for n in nodes]
+    specs.append(rtpengine_spec(topo, run_dir))
+    specs.append(control_plane_spec(topo, run_dir))
+    if live_traffic:
+        specs.append(seat_traffic_spec(topo, run_dir))
+    return specs
+
+
+def _endpoint(daemon: Daemon, topo: Topology) -> Endpoint:
+    spec = daemon.spec
+    if spec.kind == "kamailio":
+        node = topo.node(spec.name)
+        address, port, http_port = node.address, node.sip_port, node.http_port
+    elif spec.kind == "rtpengine":
+        rtp = topo.rtpengine
+        address, port, http_port = rtp.address, rtp.ng_port, rtp.http_port
+    elif spec.kind == "control-plane":
+        cp = topo.control_plane
+        address, port, http_port = cp.address, cp.port, cp.port
+    else:
+        address, port, http_port = "", 0, 0
+    return Endpoint(spec.name, spec.kind, address, port, http_port, daemon.pid,
+                    str(spec.log_path))
+
+
+class Stack:
+    """A running center: start it, inspect it, stop it."""
+
+    def __init__(self, topo: Topology, run_dir: Path, supervisor: Supervisor | None = None,
+                 live_traffic: bool = False) -> None:
+        self.topo = topo
+        self.run_dir = run_dir.resolve()
+        self.supervisor = supervisor or Supervisor()
+        self.live_traffic = live_traffic
+
+    def start(self) -> list[Endpoint]:
+        """Start every daemon (stopping all of them again if one fails) and record them."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        specs = stack_specs(self.topo, self.run_dir, self.live_traffic)
+        daemons = self.supervisor.start_all(specs)
+        endpoints = [_endpoint(d, self.topo) for d in daemons]
+        state = {"run_dir": str(self.run_dir), "daemons": [asdict(e) for e in endpoints]}
+        (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
+        return endpoints
+
+    def stop(self) -> None:
+        """Stop everything this stack started and forget the state file."""
+        self.supervisor.stop_all()
+        (self.run_dir / STATE_FILE).unlink(missing_ok=True)
+
+
+def read_state(run_dir: Path) -> list[Endpoint]:
+    """The endpoints recorded by a running stack; FileNotFoundError when none runs there."""
+    raw = json.loads((run_dir / STATE_FILE).read_text(encoding="utf-8"))
+    return [Endpoint(**d) for d in raw["daemons"]]

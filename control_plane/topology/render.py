@@ -1,0 +1,138 @@
+"""Per-node configuration generated from the topology description.
+
+Each Kamailio node gets a directory with ``node.cfg`` (its role define and #!substdef
+values, then an include of the one repository ``kamailio/kamailio.cfg``), its dispatcher
+list and a kamcli ini. RTPengine gets its own config file (never Debian's default, which
+asks for the kernel module and the ``proc`` recording method).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from control_plane.topology.model import KamailioNode, Role, Topology
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KAMAILIO_CFG = REPO_ROOT / "kamailio" / "kamailio.cfg"
+RTPENGINE_TEMPLATE = REPO_ROOT / "rtpengine" / "rtpengine.conf.in"
+
+# A Unix socket path longer than this cannot be bound (sun_path is 108 bytes).
+_MAX_SOCKET_PATH = 100
+
+
+class RenderError(ValueError):
+    """The configuration cannot be generated (for example a run dir path is too long)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFiles:
+    """Where the generated files of one Kamailio node are."""
+
+    directory: Path
+    cfg: Path
+    kamcli_ini: Path
+    rpc_socket: Path
+
+
+def peer_addresses(node: KamailioNode, topo: Topology) -> tuple[str, ...]:
+    """Addresses this node trusts as fellow nodes: its parents, its children, the controllers.
+
+    Edges use it to tell a seat (first hop: record the NAT address in Path) from a node
+    above or below (record only themselves).
+    """
+    addrs: list[str] = [topo.node(p).address for p in node.parents]
+    addrs += [n.address for n in topo.nodes if node.name in n.parents]
+    addrs.append(topo.control_plane.address)
+    return tuple(dict.fromkeys(addrs))
+
+
+def _substdef(name: str, value: str) -> str:
+    if "!" in value:
+        raise RenderError(f"value for {name} may not contain '!': {value!r}")
+    return f'#!substdef "!{name}!{value}!g"'
+
+
+def node_header(node: KamailioNode, topo: Topology, node_dir: Path) -> str:
+    """The generated ``node.cfg``: role, per-node values, then the shared cfg."""
+    values = {
+        "NODE_NAME": node.name,
+        "MY_SIP_IP": node.address,
+        "MY_SIP_PORT": str(node.sip_port),
+        "MY_HTTP_IP": node.rpc_address,
+        "MY_HTTP_PORT": str(node.http_port),
+        "NODE_RUN_DIR": str(node_dir),
+        "SIP_DOMAIN": topo.domain,
+        "PEER_ADDRS": ",".join(peer_addresses(node, topo)),
+    }
+    lines = [
+        "#!KAMAILIO",
+        f"# Generated from the topology for node {node.name}; edit the topology, not this.",
+        f"#!define WITH_{node.role.value.upper()}",
+        *(_substdef(k, v) for k, v in values.items()),
+        f'include_file "{KAMAILIO_CFG}"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
+    """Set 1 = the node's parents, probed with OPTIONS (edges only)."""
+    lines = ["# setid destination flags priority attrs"]
+    for prio, parent_name in enumerate(reversed(node.parents)):
+        parent = topo.node(parent_name)
+        lines.append(f"1 sip:{parent.address}:{parent.sip_port} 0 {prio} name={parent.name}")
+    return "\n".join(lines) + "\n"
+
+
+def kamcli_ini(rpc_socket: Path) -> str:
+    """A kamcli config that talks JSON-RPC to this node's datagram socket."""
+    return (
+        "[main]\n"
+        "domain=cc.local\n"
+        "[ctl]\n"
+        "type=jsonrpc\n"
+        "[jsonrpc]\n"
+        "transport=socket\n"
+        f"srvaddr={rpc_socket}\n"
+        f"rcvaddr={rpc_socket.parent / 'kamcli_reply.sock'}\n"
+        "outformat=json\n"
+    )
+
+
+def write_node(node: KamailioNode, topo: Topology, run_dir: Path) -> NodeFiles:
+    """Write the node's directory under ``run_dir`` and return where its files are."""
+    node_dir = (run_dir / node.name).resolve()
+    rpc_socket = node_dir / "kamailio_rpc.sock"
+    if len(str(node_dir / "kamcli_reply.sock.9999999")) > _MAX_SOCKET_PATH:
+        raise RenderError(
+            f"run dir {node_dir} is too long for Unix sockets; use a shorter run_dir"
+        )
+    node_dir.mkdir(parents=True, exist_ok=True)
+    cfg = node_dir / "node.cfg"
+    cfg.write_text(node_header(node, topo, node_dir), encoding="utf-8")
+    if node.role is not Role.PROVINCE:
+        (node_dir / "dispatcher.list").write_text(dispatcher_list(node, topo), encoding="utf-8")
+    ini = node_dir / "kamcli.ini"
+    ini.write_text(kamcli_ini(rpc_socket).replace("cc.local", topo.domain), encoding="utf-8")
+    return NodeFiles(directory=node_dir, cfg=cfg, kamcli_ini=ini, rpc_socket=rpc_socket)
+
+
+def write_rtpengine(topo: Topology, run_dir: Path) -> Path:
+    """Write RTPengine's config from the repository template; returns the file."""
+    rtp = topo.rtpengine
+    directory = (run_dir / rtp.name).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "recordings").mkdir(exist_ok=True)
+    text = RTPENGINE_TEMPLATE.read_text(encoding="utf-8").format(
+        address=rtp.address,
+        ng_port=rtp.ng_port,
+        http_port=rtp.http_port,
+        port_min=rtp.port_min,
+        port_max=rtp.port_max,
+        recording_dir=directory / "recordings",
+        dtmf_log_dest=f"{topo.control_plane.address}:{topo.control_plane.port + 1}",
+    )
+    conf = directory / "rtpengine.conf"
+    conf.write_text(text, encoding="utf-8")
+    return conf
