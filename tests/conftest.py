@@ -5,9 +5,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from control_plane.runtime.stack import Endpoint, Stack
+from control_plane.topology.model import Topology
+from tests.support import free_prefix, relocated_demo
 
 _LAYERS = ("unit", "integration", "e2e", "security")
 _TESTS = Path(__file__).parent
@@ -19,3 +27,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         layer = rel.parts[0] if rel.parts else ""
         if layer in _LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.fixture(scope="session")
+def short_tmp() -> Iterator[Path]:
+    """A short temporary directory: Unix socket paths of nodes must stay under 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tiers(short_tmp: Path) -> Iterator[RunningStack]:
+    """The demo's three tiers, RTPengine and the control plane, on a range of their own.
+
+    Started once per session (a few seconds) and shared by the tests that only send
+    traffic through it; tests that kill or restart nodes start their own stack.
+    """
+    topo = relocated_demo(free_prefix())
+    stack = Stack(topo, short_tmp / "tiers")
+    endpoints = stack.start()
+    try:
+        yield RunningStack(topo, stack, endpoints)
+    finally:
+        stack.stop()
+
+
+@dataclass
+class RunningStack:
+    """A stack started by a fixture: its topology, the stack and what it started."""
+
+    topo: Topology
+    stack: Stack
+    endpoints: list[Endpoint]

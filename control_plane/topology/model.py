@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,23 @@ class Topology:
             control_plane=replace(self.control_plane, address=move(self.control_plane.address)),
         )
 
+    def to_toml(self) -> str:
+        """The topology as TOML that :func:`parse_topology` reads back unchanged."""
+        out = [f"domain = {_q(self.domain)}", ""]
+        for n in self.nodes:
+            out += [
+                "[[node]]", f"name = {_q(n.name)}", f"role = {_q(n.role.value)}",
+                f"address = {_q(n.address)}", f"sip_port = {n.sip_port}",
+                f"http_address = {_q(n.rpc_address)}", f"http_port = {n.http_port}",
+                "parents = [" + ", ".join(_q(p) for p in n.parents) + "]", "",
+            ]
+        for table, obj in (("rtpengine", self.rtpengine), ("control_plane", self.control_plane)):
+            out.append(f"[{table}]")
+            for key, value in asdict(obj).items():
+                out.append(f"{key} = {_q(value) if isinstance(value, str) else value}")
+            out.append("")
+        return "\n".join(out)
+
     def validate(self) -> None:
         """Raise :class:`TopologyError` on duplicate names/sockets or impossible parents."""
         names: set[str] = set()
@@ -167,6 +184,10 @@ class Topology:
         if not 1024 <= rtp.port_min < rtp.port_max <= 65535:
             raise TopologyError("rtpengine: need 1024 <= port_min < port_max <= 65535")
         claim(self.control_plane.address, self.control_plane.port, "control plane (http)")
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _check_address(addr: str, owner: str) -> None:

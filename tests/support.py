@@ -1,0 +1,108 @@
+"""Helpers shared by the test layers: private loopback ranges, SIPp runs, raw SIP."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from control_plane.runtime.supervisor import PortClaim, check_port_free
+from control_plane.topology.model import Topology
+from control_plane.topology.render import REPO_ROOT
+
+DEMO_TOPOLOGY = REPO_ROOT / "control_plane" / "topology" / "demo.toml"
+SIPP_DIR = REPO_ROOT / "loadtests" / "sipp"
+
+_taken: set[str] = set()
+
+
+def free_prefix(hosts: int = 8) -> str:
+    """A ``127.a.b`` range of this process's own, away from the demo's ``127.0.x``.
+
+    The first ``hosts`` addresses must have SIP port 5060 free, so a test never collides
+    with a running demo, another test run, or a test of this run.
+    """
+    rng = random.Random(secrets.randbits(64))
+    for _ in range(200):
+        prefix = f"127.{rng.randint(100, 250)}.{rng.randint(0, 255)}"
+        if prefix in _taken:
+            continue
+        claims = [PortClaim("udp", f"{prefix}.{i}", 5060) for i in range(1, hosts + 1)]
+        if all(check_port_free(c) for c in claims):
+            _taken.add(prefix)
+            return prefix
+    raise RuntimeError("no free loopback range found")
+
+
+@dataclass(frozen=True)
+class SippResult:
+    """What a finished SIPp run reported."""
+
+    returncode: int
+    successful: int
+    failed: int
+    output: str
+
+
+def run_sipp(
+    target: str, scenario: Path, local_ip: str, workdir: Path, *args: str,
+    calls: int = 1, timeout: float = 60.0,
+) -> SippResult:
+    """Run SIPp to completion (``-m calls``) and parse its statistics CSV."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        "sipp", target, "-sf", str(scenario), "-i", local_ip, "-p", "5060",
+        "-m", str(calls), "-nostdin", "-trace_stat", "-stf", str(workdir / "stat.csv"),
+        "-trace_err", "-error_file", str(workdir / "errors.log"), "-timeout", f"{int(timeout)}s",
+        *args,
+    ]
+    proc = subprocess.run(argv, cwd=workdir, capture_output=True, timeout=timeout + 15,
+                          check=False)
+    successful, failed = _sipp_counts(workdir / "stat.csv")
+    output = proc.stdout.decode(errors="replace")[-3000:] + proc.stderr.decode(errors="replace")
+    errors = workdir / "errors.log"
+    if errors.exists():
+        output += "\n" + errors.read_text(errors="replace")[-2000:]
+    return SippResult(proc.returncode, successful, failed, output)
+
+
+def _sipp_counts(stat_csv: Path) -> tuple[int, int]:
+    if not stat_csv.exists():
+        return 0, 0
+    lines = stat_csv.read_text(errors="replace").splitlines()
+    if len(lines) < 2:
+        return 0, 0
+    header = lines[0].split(";")
+    last = lines[-1].split(";")
+    row = dict(zip(header, last, strict=False))
+    return int(row.get("SuccessfulCall(C)", 0)), int(row.get("FailedCall(C)", 0))
+
+
+def write_seats(path: Path, users: list[str], domain: str) -> Path:
+    """A SIPp injection file with one ``user;domain`` row per seat."""
+    path.write_text("SEQUENTIAL\n" + "".join(f"{u};{domain}\n" for u in users))
+    return path
+
+
+def send_raw(address: str, port: int, payload: bytes, proto: str = "udp",
+             timeout: float = 0.3) -> bytes:
+    """Send bytes as they are; return whatever comes back within ``timeout``."""
+    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((address, port))
+            sock.sendall(payload)
+            return sock.recv(65535)
+        except (TimeoutError, ConnectionError):
+            return b""
+
+
+def relocated_demo(prefix: str) -> Topology:
+    """The demo topology moved to a loopback range of the test's own."""
+    from control_plane.topology.model import load_topology
+
+    return load_topology(DEMO_TOPOLOGY).relocated(prefix)

@@ -1,0 +1,69 @@
+"""Per-node configuration: role define, per-node values, dispatcher sets, peers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from control_plane.topology.model import parse_topology
+from control_plane.topology.render import (
+    KAMAILIO_CFG,
+    RenderError,
+    dispatcher_list,
+    node_header,
+    peer_addresses,
+    write_node,
+    write_rtpengine,
+)
+from tests.support import DEMO_TOPOLOGY
+
+
+@pytest.fixture
+def topo():
+    return parse_topology(DEMO_TOPOLOGY.read_text()).relocated("127.210.3")
+
+
+def test_header_selects_the_role_and_includes_the_one_cfg(topo, tmp_path: Path) -> None:
+    city = topo.node("city-1")
+    text = node_header(city, topo, tmp_path)
+    assert "#!define WITH_CITY\n" in text
+    assert "WITH_PROVINCE" not in text
+    assert f'#!substdef "!MY_SIP_IP!{city.address}!g"' in text
+    assert text.rstrip().endswith(f'include_file "{KAMAILIO_CFG}"')
+
+
+def test_cfg_hard_codes_no_address() -> None:
+    import re
+
+    cfg = KAMAILIO_CFG.read_text()
+    code = "\n".join(line for line in cfg.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", code)
+
+
+def test_edges_dispatch_to_their_parent(topo) -> None:
+    county = topo.node("county-1")
+    city = topo.node("city-1")
+    lines = [ln for ln in dispatcher_list(county, topo).splitlines() if not ln.startswith("#")]
+    assert lines == [f"1 sip:{city.address}:{city.sip_port} 0 0 name=city-1"]
+
+
+def test_peers_are_parents_children_and_controllers(topo) -> None:
+    city = topo.node("city-1")
+    peers = set(peer_addresses(city, topo))
+    assert peers == {topo.node("prov-a").address, topo.node("county-1").address,
+                     topo.control_plane.address}
+
+
+def test_write_node_and_rtpengine(topo, tmp_path: Path) -> None:
+    files = write_node(topo.node("county-1"), topo, tmp_path)
+    assert files.cfg.is_file() and (files.directory / "dispatcher.list").is_file()
+    assert str(files.rpc_socket) in files.kamcli_ini.read_text()
+    conf = write_rtpengine(topo, tmp_path).read_text()
+    assert "table = -1" in conf and "recording-method = pcap" in conf
+    assert f"listen-ng = {topo.rtpengine.address}:{topo.rtpengine.ng_port}" in conf
+
+
+def test_too_long_run_dir_is_refused(topo, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="too long"):
+        write_node(topo.node("prov-a"), topo, tmp_path / ("x" * 120))
