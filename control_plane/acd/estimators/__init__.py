@@ -1,0 +1,1 @@
+"""Estimators: observed rates, Erlang C/A, estimated wait and service-level risk."""

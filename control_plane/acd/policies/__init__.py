@@ -1,0 +1,1 @@
+"""Routing policies: caller priority, skill relaxation and SLA risk, overflow, seat health."""

@@ -1,0 +1,233 @@
+"""Matching calls and agents: the two decisions, offers, re-queueing and leaving the queue.
+
+Every handler ends in one of two decisions. A call that needs an agent asks its queue's
+strategy over the idle index (`dispatch_call`); an agent that became available looks at the
+head of each queue it can serve and takes the most urgent call: higher priority class first,
+then the earliest service-level deadline (arrival + the queue's threshold), which ranks queues
+by their wait relative to their own target (`dispatch_agent`).
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_left, insort
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from control_plane.acd.commands import (
+    CancelOffer,
+    Candidate,
+    Command,
+    DecisionRecord,
+    DecisionTrigger,
+    OfferCall,
+)
+from control_plane.acd.model import AgentState, CallState, SeatPolicy
+from control_plane.acd.pool import AgentPool
+from control_plane.acd.strategies.base import SelectionContext
+from control_plane.acd.timers import TimerKind
+
+if TYPE_CHECKING:
+    from control_plane.acd.state import AcdState, LiveAgent, LiveCall, QueueState
+
+# Cross-queue arbitration score: the class dominates, then seconds past the SL deadline.
+_CLASS_WEIGHT = 1e9
+
+
+class Step:
+    """The effects of one `apply`: the moment, the generator, and what comes out."""
+
+    __slots__ = ("clock", "commands", "decisions", "notes", "now", "rng", "st")
+
+    def __init__(
+        self, st: AcdState, now: float, rng: random.Random, clock: Callable[[], float] | None
+    ) -> None:
+        self.st = st
+        self.now = now
+        self.rng = rng
+        self.clock = clock
+        self.commands: list[Command] = []
+        self.decisions: list[DecisionRecord] = []
+        self.notes: list[str] = []
+
+
+def position_of(call: LiveCall) -> int:
+    """1-based place of a queued call among its queue's waiting calls (all levels)."""
+    key = call.key
+    return 1 + sum(bisect_left(lst, key) for lst in call.queue.waiting)
+
+
+def enqueue(call: LiveCall) -> None:
+    """Put the call (back) into its queue at the place its key gives it."""
+    queue = call.queue
+    insort(queue.waiting[call.level], call.key)
+    queue.waiting_count += 1
+    call.state = CallState.QUEUED
+
+
+def dequeue(call: LiveCall) -> None:
+    """Take a queued call out of its queue's waiting list."""
+    queue = call.queue
+    lst = queue.waiting[call.level]
+    del lst[bisect_left(lst, call.key)]
+    queue.waiting_count -= 1
+
+
+def effective_level(call: LiveCall) -> int:
+    """The relaxation level the call accepts agents at: its own or its queue's risk level."""
+    queue = call.queue
+    return min(max(call.level, queue.risk_level), queue.max_level)
+
+
+def _record(
+    step: Step,
+    trigger: DecisionTrigger,
+    *,
+    call: LiveCall,
+    agents: tuple[LiveAgent, ...],
+    rule: str,
+    candidates: tuple[Candidate, ...],
+    started: float,
+) -> None:
+    st = step.st
+    st.next_decision_id += 1
+    elapsed = (step.clock() - started) * 1e6 if step.clock is not None else None
+    step.decisions.append(
+        DecisionRecord(
+            st.next_decision_id,
+            step.now,
+            trigger,
+            call.queue.ref,
+            call.ref,
+            tuple(a.ref for a in agents),
+            rule,
+            candidates,
+            elapsed,
+        )
+    )
+
+
+def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
+    """Ring the agents with the call; each agent holds at most this one offer."""
+    st = step.st
+    if call.state is CallState.QUEUED:
+        dequeue(call)
+        call.offers += 1
+    call.state = CallState.OFFERED
+    queue = call.queue
+    ring = queue.config.ring_timeout_s
+    due = step.now + ring
+    for agent in agents:
+        st.idle.remove(agent)
+        agent.offer = call.seq
+        if agent.state is AgentState.READY:
+            agent.state = AgentState.OFFERED
+        call.offered.append(agent.idx)
+        st.timers.set(TimerKind.RING, (call.seq, agent.idx), due)
+        step.commands.append(OfferCall(call.ref, agent.ref, queue.ref, ring, call.callback))
+    if queue.strategy.progressive:
+        st.timers.set(TimerKind.PROGRESS, call.seq, step.now + queue.config.progressive_step_s)
+
+
+def dispatch_call(step: Step, call: LiveCall, trigger: DecisionTrigger) -> bool:
+    """Ask the queue's strategy for agents for this call and offer; False if none."""
+    started = step.clock() if step.clock is not None else 0.0
+    st = step.st
+    queue = call.queue
+    level = effective_level(call)
+    reqs = queue.reqs[level]
+    exclude = call.declined.union(call.offered) if call.offered else call.declined
+    pool = AgentPool(
+        st.idle, st.agents_by_idx, reqs, exclude, queue.config.seat_policy is SeatPolicy.RANK_DOWN
+    )
+    selection = queue.strategy.select(SelectionContext(pool, queue, call, reqs, step.now, step.rng))
+    if selection is None:
+        return False
+    offer(step, call, selection.agents)
+    rule = selection.rule
+    if level:
+        why = "time" if call.level >= level else "sla-risk"
+        rule = f"{rule}@relaxed-{level}-{why}"
+    _record(step, trigger, call=call, agents=selection.agents, rule=rule,
+            candidates=selection.candidates, started=started)
+    return True
+
+
+def _head_for(st: AcdState, queue: QueueState, agent: LiveAgent, lowest: int) -> LiveCall | None:
+    best: LiveCall | None = None
+    calls = st.calls_by_seq
+    for lst in queue.waiting[lowest:]:
+        for key in lst:
+            call = calls[key[2]]
+            if agent.idx in call.declined:
+                continue
+            if best is None or key < best.key:
+                best = call
+            break
+    return best
+
+
+def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
+    """Offer the available agent the most urgent call it can take; False if none."""
+    started = step.clock() if step.clock is not None else 0.0
+    st = step.st
+    best: LiveCall | None = None
+    best_rank: tuple[int, float, int] | None = None
+    candidates: list[Candidate] = []
+    now = step.now
+    for queue, level in agent.eligible:
+        if not queue.waiting_count:
+            continue
+        if agent.seat_degraded and queue.config.seat_policy is SeatPolicy.EXCLUDE:
+            continue
+        call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
+        if call is None:
+            continue
+        rank = (-call.priority_class, call.deadline, call.seq)
+        candidates.append(
+            Candidate(queue.ref.queue, call.priority_class * _CLASS_WEIGHT + now - call.deadline)
+        )
+        if best_rank is None or rank < best_rank:
+            best, best_rank = call, rank
+    if best is None:
+        return False
+    offer(step, best, (agent,))
+    rule = "arbitration:priority" if len(candidates) > 1 else "arbitration:only-queue"
+    if len(candidates) > 1 and all(
+        c.score < _CLASS_WEIGHT * (best.priority_class + 1) for c in candidates
+    ):
+        rule = "arbitration:sl-deadline"
+    _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=rule,
+            candidates=tuple(candidates), started=started)
+    return True
+
+
+def make_available(step: Step, agent: LiveAgent) -> None:
+    """Give an agent that may have become available a call, or index it as idle."""
+    st = step.st
+    if not agent.available:
+        st.idle.remove(agent)
+        return
+    if agent.idle_keys is not None:
+        return
+    if not dispatch_agent(step, agent):
+        st.idle.add(agent)
+
+
+def withdraw_offer(step: Step, call: LiveCall, agent: LiveAgent, notify: bool) -> None:
+    """Take one agent's offer back; the agent's next state is the caller's business."""
+    step.st.timers.cancel(TimerKind.RING, (call.seq, agent.idx))
+    call.offered.remove(agent.idx)
+    agent.offer = None
+    if agent.state is AgentState.OFFERED:
+        agent.state = AgentState.READY
+    if notify:
+        step.commands.append(CancelOffer(call.ref, agent.ref))
+
+
+def cancel_call_timers(step: Step, call: LiveCall) -> None:
+    """Disarm the timers that belong to a waiting call."""
+    timers = step.st.timers
+    seq = call.seq
+    for kind in (TimerKind.RELAX, TimerKind.MAX_WAIT, TimerKind.ANNOUNCE, TimerKind.PROGRESS):
+        timers.cancel(kind, seq)

@@ -1,0 +1,150 @@
+"""Live state of the engine: agents, calls, queues and the indexes over them.
+
+The state is mutated in place by the engine (copying 10,000 agents per event would cost far
+more than the decision itself); handlers validate an event fully before the first mutation,
+so a refused event leaves the state exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from control_plane.acd.estimators.rates import DecayingRate, Ewma
+from control_plane.acd.indexes import IdleIndex
+from control_plane.acd.model import (
+    AgentRef,
+    AgentState,
+    CallRef,
+    CallState,
+    PriorityClass,
+    QueueConfig,
+    QueueRef,
+    TenantConfig,
+)
+from control_plane.acd.timers import Timers
+
+if TYPE_CHECKING:
+    from control_plane.acd.strategies.base import Strategy
+
+# (skill id, lowest accepted proficiency) pairs; one tuple of them per relaxation level.
+Requirements = tuple[tuple[int, int], ...]
+# Sort key of a waiting call: priority class first, then numeric priority, then arrival.
+CallKey = tuple[int, int, int]
+
+
+@dataclass(slots=True, eq=False)
+class TenantState:
+    """A tenant's config and the ids its skills have inside the indexes."""
+
+    config: TenantConfig
+    skill_ids: dict[str, int]
+
+
+@dataclass(slots=True, eq=False)
+class QueueState:
+    """One queue: its config, waiting calls per relaxation level, staffing and estimators."""
+
+    config: QueueConfig
+    ref: QueueRef
+    reqs: tuple[Requirements, ...]
+    strategy: Strategy
+    waiting: list[list[CallKey]]
+    arrivals: DecayingRate
+    handle: Ewma
+    waiting_count: int = 0
+    logged_in: int = 0
+    staffed: int = 0
+    staffed_share: float = 0.0
+    risk_level: int = 0
+    risk: float = 0.0
+    risk_checked_at: float = float("-inf")
+    round_robin_last: tuple[int, int] | None = None
+
+    @property
+    def max_level(self) -> int:
+        """The most relaxed level this queue has."""
+        return len(self.reqs) - 1
+
+
+@dataclass(slots=True, eq=False)
+class LiveAgent:
+    """A logged-in agent."""
+
+    ref: AgentRef
+    idx: int
+    skills: dict[int, int]
+    order: int
+    weight: float
+    max_concurrent: int
+    state: AgentState = AgentState.READY
+    pause_reason: str | None = None
+    pending_pause: str | None = None
+    offer: int | None = None
+    active: list[int] = field(default_factory=list)
+    idle_since: float = 0.0
+    calls_handled: int = 0
+    talk_time: float = 0.0
+    seat_registered: bool = True
+    seat_degraded: bool = False
+    eligible: list[tuple[QueueState, int]] = field(default_factory=list)
+    idle_keys: tuple[tuple[float, int], tuple[int, float, int], tuple[float, float, int],
+                     tuple[int, int]] | None = None
+    idle_degraded: bool = False
+
+    @property
+    def available(self) -> bool:
+        """True when the agent can be offered a call right now."""
+        return (
+            self.offer is None
+            and self.seat_registered
+            and (
+                self.state is AgentState.READY
+                or (self.state is AgentState.ON_CALL and len(self.active) < self.max_concurrent)
+            )
+        )
+
+
+@dataclass(slots=True, eq=False)
+class LiveCall:
+    """A call inside the ACD (queued, offered or connected)."""
+
+    ref: CallRef
+    seq: int
+    queue: QueueState
+    caller: str
+    priority_class: PriorityClass
+    priority: int
+    arrived_at: float
+    entered_at: float
+    deadline: float
+    key: CallKey
+    level: int = 0
+    state: CallState = CallState.QUEUED
+    offered: list[int] = field(default_factory=list)
+    declined: set[int] = field(default_factory=set)
+    offers: int = 0
+    callback: bool = False
+    agent: int | None = None
+    connected_at: float = 0.0
+
+
+@dataclass(slots=True, eq=False)
+class AcdState:
+    """Everything the engine knows; owned by one engine instance."""
+
+    tenants: dict[str, TenantState] = field(default_factory=dict)
+    queues: dict[QueueRef, QueueState] = field(default_factory=dict)
+    agents: dict[AgentRef, LiveAgent] = field(default_factory=dict)
+    agents_by_idx: dict[int, LiveAgent] = field(default_factory=dict)
+    calls: dict[CallRef, LiveCall] = field(default_factory=dict)
+    calls_by_seq: dict[int, LiveCall] = field(default_factory=dict)
+    skill_names: list[tuple[str, str]] = field(default_factory=list)
+    skill_agents: dict[int, set[int]] = field(default_factory=dict)
+    skill_queues: dict[int, set[QueueRef]] = field(default_factory=dict)
+    idle: IdleIndex = field(default_factory=IdleIndex)
+    timers: Timers = field(default_factory=Timers)
+    now: float = float("-inf")
+    next_call_seq: int = 0
+    next_agent_idx: int = 0
+    next_decision_id: int = 0
