@@ -112,14 +112,13 @@ def on_call_arrived(step: Step, event: CallArrived) -> None:
     if rule is not None:
         overflow(step, call, rule[0], rule[1])
         return
+    if dispatch_call(step, call, DecisionTrigger.CALL_ARRIVED):
+        return
+    # Risk is judged after the decision, on the backlog this call actually joins.
     policy = queue.config.sla_risk
     if policy is not None and now - queue.risk_checked_at >= policy.eval_period_s:
         evaluate_risk(step, queue)
-        if call.state is not CallState.QUEUED:
-            return
-    if not dispatch_call(step, call, DecisionTrigger.CALL_ARRIVED) and (
-        queue.config.announce_period_s
-    ):
+    if call.state is CallState.QUEUED and queue.config.announce_period_s:
         announce(step, call)
 
 

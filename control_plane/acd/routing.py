@@ -174,6 +174,7 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     best: LiveCall | None = None
     best_rank: tuple[int, float, int] | None = None
     candidates: list[Candidate] = []
+    classes: list[int] = []
     now = step.now
     for queue, level in agent.eligible:
         if not queue.waiting_count:
@@ -184,6 +185,7 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
         if call is None:
             continue
         rank = (-call.priority_class, call.deadline, call.seq)
+        classes.append(call.priority_class)
         candidates.append(
             Candidate(queue.ref.queue, call.priority_class * _CLASS_WEIGHT + now - call.deadline)
         )
@@ -192,10 +194,11 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     if best is None:
         return False
     offer(step, best, (agent,))
-    rule = "arbitration:priority" if len(candidates) > 1 else "arbitration:only-queue"
-    if len(candidates) > 1 and all(
-        c.score < _CLASS_WEIGHT * (best.priority_class + 1) for c in candidates
-    ):
+    if len(candidates) == 1:
+        rule = "arbitration:only-queue"
+    elif len(set(classes)) > 1:
+        rule = "arbitration:priority"
+    else:
         rule = "arbitration:sl-deadline"
     _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=rule,
             candidates=tuple(candidates), started=started)

@@ -10,12 +10,15 @@ class DecayingRate:
 
     Each event adds 1 to a counter that decays as exp(-dt / horizon); the rate is the counter
     divided by the horizon, or by the time observed so far while that is shorter (warm-up).
+    The observed span counts as at least `warmup_s`, so a single early arrival reads as a
+    modest rate rather than one call per second.
     """
 
-    __slots__ = ("_count", "_first", "_horizon", "_last")
+    __slots__ = ("_count", "_first", "_horizon", "_last", "_warmup")
 
-    def __init__(self, horizon_s: float = 900.0) -> None:
+    def __init__(self, horizon_s: float = 900.0, warmup_s: float = 300.0) -> None:
         self._horizon = horizon_s
+        self._warmup = warmup_s
         self._count = 0.0
         self._first: float | None = None
         self._last = 0.0
@@ -32,7 +35,7 @@ class DecayingRate:
         if self._first is None:
             return 0.0
         decayed = self._count * math.exp(-max(now - self._last, 0.0) / self._horizon)
-        span = min(self._horizon, max(now - self._first, 1.0))
+        span = min(self._horizon, max(now - self._first, self._warmup))
         # During warm-up the counter has not reached its steady state horizon × rate.
         return decayed / (self._horizon * (1.0 - math.exp(-span / self._horizon)))
 
