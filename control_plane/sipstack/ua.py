@@ -73,12 +73,14 @@ class UserAgent:
             raise RuntimeError("UserAgent.start() was not awaited")
         return self._layer
 
-    @property
-    def contact(self) -> Address:
-        """Our Contact (configurable: the controller may advertise a shared address)."""
-        uri = self._contact_uri or SipUri(
-            host=self.transport.host, user=self.user, port=self.transport.port
-        )
+    def contact(self, transport: str = "UDP") -> Address:
+        """Our Contact (configurable: the controller may advertise a shared address);
+        over TCP it says ;transport=tcp so that in-dialog requests come back over TCP."""
+        if self._contact_uri is not None:
+            return Address(self._contact_uri)
+        params = Params((("transport", "tcp"),)) if transport.upper() == "TCP" else Params()
+        uri = SipUri(host=self.transport.host, user=self.user, port=self.transport.port,
+                     params=params)  # fmt: skip
         return Address(uri)
 
     def _receive(self, message: SipMessage, peer: Peer) -> None:
@@ -151,8 +153,11 @@ class UserAgent:
             DialogId(response.call_id, response.to.tag or "", response.from_.tag or "")
         )
         if dialog is not None and invite.request.to.tag is None:
-            self.send_bye(dialog)
             self._end(dialog, "no-ack")
+            try:
+                self.send_bye(dialog)
+            except ValueError as error:  # a target we cannot route to: nothing to hang up
+                log.warning("cannot send BYE for %s: %s", dialog.id, error)
 
     def on_stray_response(self, response: SipResponse, peer: Peer) -> None:
         """A 2xx retransmitted after its transaction ended: ACK it again."""
@@ -180,7 +185,7 @@ class UserAgent:
             status,
             reason,
             to_tag=incoming.to_tag,
-            contact=(self.contact,) if creates else (),
+            contact=(self.contact(incoming.peer.transport),) if creates else (),
             headers=headers,
             body=body,
         )
@@ -218,7 +223,7 @@ class UserAgent:
             to=to or Address(uri),
             call_id=new_call_id(self.transport.host),
             cseq=CSeq(1, method),
-            contact=(self.contact,) if method == "INVITE" else (),
+            contact=(self.contact(uri.transport),) if method == "INVITE" else (),
             route=route,
             headers=headers,
             body=body,
@@ -293,8 +298,8 @@ class UserAgent:
         if not out.final.done():
             out.final.set_result(response)
             if out.cancelled and out.request.to.tag is None:  # the CANCEL/200 race
-                self.send_bye(out.dialog)
                 self._end(out.dialog, "cancelled")
+                self.send_bye(out.dialog)
 
     def _ack_and_drop_fork(self, out: OutgoingInvite, response: SipResponse) -> None:
         fork = Dialog.as_uac(out.request, response)
@@ -312,7 +317,7 @@ class UserAgent:
     ) -> SipRequest:
         """A request inside `dialog` (BYE, INFO, re-INVITE…) with a fresh Via."""
         transport = peer_for_uri(dialog.next_hop()).transport
-        contact = (self.contact,) if method == "INVITE" else ()
+        contact = (self.contact(transport),) if method == "INVITE" else ()
         return dialog.create_request(
             method, self.via(transport), contact=contact, headers=headers, body=body
         )
