@@ -88,3 +88,22 @@ async def test_our_uac_calls_sipp_uas_and_hangs_up(tmp_path: Path) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await sipp
         await ua.close()
+
+
+async def test_our_uas_answers_sipp_uac_over_tcp(tmp_path: Path) -> None:
+    handler = AnsweringHandler()
+    ua = UserAgent(loopback_host(), 0, handler=handler, tcp=True)
+    await ua.start()
+    try:
+        sipp_host = loopback_host()
+        code, log = await run_sipp(
+            ["-sn", "uac", "-t", "t1", f"{ua.transport.host}:{ua.transport.port}",
+             "-i", sipp_host, "-p", str(free_port(sipp_host)), "-m", "5", "-r", "10",
+             "-d", "100", "-timeout", "40", "-timeout_error"],
+            tmp_path,
+        )  # fmt: skip
+        assert code == 0, log
+        assert (handler.invites, handler.acks, handler.byes) == (5, 5, 5)
+        assert ua.dialogs == {}
+    finally:
+        await ua.close()
