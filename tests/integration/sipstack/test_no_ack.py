@@ -31,7 +31,7 @@ async def test_unacked_2xx_is_retransmitted_then_hung_up() -> None:
             "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
         ).encode()
         client.sendto(invite, (ua.transport.host, ua.transport.port))
-        await asyncio.sleep(2.0)
+        await collector.until(lambda got: any(data.startswith(b"BYE ") for data in got))
         messages = [parse_message(data) for data in collector.received]
         oks = [m for m in messages if isinstance(m, SipResponse) and m.status == 200]
         byes = [m for m in messages if isinstance(m, SipRequest) and m.method == "BYE"]

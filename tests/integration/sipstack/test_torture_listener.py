@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from control_plane.sipstack.ua import UserAgent
@@ -45,11 +46,22 @@ _STATUS = re.compile(rb"^SIP/2\.0 (\d{3}) ")
 
 
 class Collector(asyncio.DatagramProtocol):
+    """A UDP client socket that keeps what it receives."""
+
     def __init__(self) -> None:
         self.received: list[bytes] = []
+        self._arrived = asyncio.Event()
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         self.received.append(data)
+        self._arrived.set()
+
+    async def until(self, condition: Callable[[list[bytes]], bool], limit: float = 10) -> None:
+        """Wait until `condition(received)` holds; fails after `limit` seconds."""
+        async with asyncio.timeout(limit):
+            while not condition(self.received):
+                self._arrived.clear()
+                await self._arrived.wait()
 
 
 def final_statuses(datagrams: list[bytes]) -> dict[bytes, set[int]]:
@@ -88,7 +100,9 @@ async def test_listener_answers_torture_and_keeps_serving() -> None:
             await ua.start()
         for name, data in messages.items():
             client.sendto(data, (host, agents[name].transport.port))
-        await asyncio.sleep(1.0)
+        wanted = {identity(messages[name]) for name in EXPECTED}
+        await collector.until(lambda got: wanted <= set(final_statuses(got)))
+        await asyncio.sleep(0.2)  # room for a wrong second answer to show up
         answers = final_statuses(collector.received)
         for name, status in EXPECTED.items():
             assert answers.get(identity(messages[name]) or b"?") == {status}, name
@@ -97,7 +111,8 @@ async def test_listener_answers_torture_and_keeps_serving() -> None:
         for name, ua in agents.items():
             probe = options_probe(host, ua.transport.port, client_host, f"probe-{name}")
             client.sendto(probe, (host, ua.transport.port))
-        await asyncio.sleep(0.5)
+        probes = {f"probe-{name}".encode() for name in agents}
+        await collector.until(lambda got: probes <= set(final_statuses(got)))
         answers = final_statuses(collector.received)
         for name in agents:
             assert answers.get(f"probe-{name}".encode()) == {200}, name
