@@ -1,0 +1,140 @@
+"""15-minute rollups: AggregatingMergeTree tables fed by materialized views.
+
+Buckets are UTC instants aligned to 15 minutes. Every tenant zone in use today is offset
+from UTC by a multiple of 15 minutes, so a UTC 15-minute bucket is also a local one, and
+hours, days, weeks and months in the tenant's zone are unions of these buckets (the KPI
+queries regroup them with the zone). Keeping the buckets zone-free lets a tenant change
+its zone without rebuilding anything.
+
+Counts of calls answered within 10/20/30/60 s and abandoned within 5/10/20/30 s are kept so
+the service-level threshold and the short-abandon exclusion can be chosen at query time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.schema.dialect import CHDB_26, Dialect
+from analytics.schema.tables import AGENT_STATES_TABLE, QUEUE_CALLS
+
+ANSWERED_WITHIN_S = (10, 20, 30, 60)
+"""Service-level thresholds available from the rollup (answered with wait <= T)."""
+SHORT_ABANDON_S = (5, 10, 20, 30)
+"""Short-abandon thresholds available from the rollup (abandoned with wait < T)."""
+BUCKET_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table and the materialized view that feeds it from one event table."""
+
+    name: str
+    source: str
+    keys: tuple[tuple[str, str], ...]
+    """(column, type) of the grouping keys; ``{label}`` stands for the label type."""
+    aggregates: tuple[tuple[str, str, str], ...]
+    """(column, AggregateFunction type, state expression over the source row)."""
+    order_by: tuple[str, ...]
+    from_clause: str
+    where: str = ""
+
+    @property
+    def view(self) -> str:
+        """Name of the materialized view feeding this rollup."""
+        return f"{self.name}_mv"
+
+    def create_table(self, db: str, dialect: Dialect) -> str:
+        """CREATE TABLE for the rollup in ``db``."""
+        cols = [f"    {name} {typ.format(label=dialect.label_type())}" for name, typ in self.keys]
+        cols += [f"    {name} {typ}" for name, typ, _ in self.aggregates]
+        return (
+            f"CREATE TABLE IF NOT EXISTS {db}.{self.name} (\n" + ",\n".join(cols) + "\n)"
+            " ENGINE = AggregatingMergeTree()"
+            " PARTITION BY toYYYYMM(interval_start)"
+            f" ORDER BY ({', '.join(self.order_by)})"
+        )
+
+    def create_view(self, db: str) -> str:
+        """CREATE MATERIALIZED VIEW ... TO the rollup, from the source event table."""
+        selects = [f"{expr} AS {name}" for name, _, expr in self.aggregates]
+        key_names = [name for name, _ in self.keys]
+        where = f" WHERE {self.where}" if self.where else ""
+        return (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{self.view} TO {db}.{self.name} AS"
+            f" SELECT {', '.join(key_names[:-1])}, {self._bucket_expr()} AS interval_start, "
+            + ", ".join(selects)
+            + f" FROM {db}.{self.from_clause}{where}"
+            f" GROUP BY {', '.join(key_names)}"
+        )
+
+    def _bucket_expr(self) -> str:
+        if self.source == AGENT_STATES_TABLE.name:
+            return f"toDateTime(slot * {BUCKET_SECONDS}, 'UTC')"
+        return f"toStartOfFifteenMinutes({QUEUE_CALLS.time_column})"
+
+
+def _sum(expr: str) -> tuple[str, str]:
+    return "AggregateFunction(sum, UInt64)", f"sumState(toUInt64({expr}))"
+
+
+def _queue_aggregates() -> tuple[tuple[str, str, str], ...]:
+    answered = "outcome = 'answered'"
+    abandoned = "outcome = 'abandoned'"
+    spec: list[tuple[str, str]] = [
+        ("offered", "1"),
+        ("answered", answered),
+        ("abandoned", abandoned),
+    ]
+    spec += [(f"answered_{t}s", f"{answered} AND wait_ms <= {t * 1000}")
+             for t in ANSWERED_WITHIN_S]
+    spec += [(f"abandoned_{t}s", f"{abandoned} AND wait_ms < {t * 1000}")
+             for t in SHORT_ABANDON_S]
+    spec += [
+        ("answered_wait_ms", f"if({answered}, wait_ms, 0)"),
+        ("talk_ms_sum", f"if({answered}, talk_ms, 0)"),
+        ("hold_ms_sum", f"if({answered}, hold_ms, 0)"),
+        ("wrap_ms_sum", f"if({answered}, wrap_ms, 0)"),
+        ("transferred_sum", f"{answered} AND transferred = 1"),
+    ]
+    out = [(name, *_sum(expr)) for name, expr in spec]
+    out.append(("longest_wait_ms", "AggregateFunction(max, UInt32)", "maxState(wait_ms)"))
+    return tuple(out)
+
+
+# Enum8 renders the same in every dialect.
+_AGENT_STATE_TYPE = AGENT_STATES_TABLE.column("state").ch_type(CHDB_26)
+
+QUEUE_CALLS_15M = Rollup(
+    name="queue_calls_15m",
+    source=QUEUE_CALLS.name,
+    keys=(("tenant", "{label}"), ("queue", "{label}"), ("skill", "{label}"),
+          ("agent", "{label}"), ("interval_start", "DateTime('UTC')")),
+    aggregates=_queue_aggregates(),
+    order_by=("tenant", "queue", "interval_start", "skill", "agent"),
+    from_clause=QUEUE_CALLS.name,
+)
+
+# An agent state interval is split over every 15-minute bucket it overlaps, so occupancy
+# in a bucket counts only the seconds spent inside it. (arrayMap over range(n) because
+# 18.16 has no range(start, end).)
+_SLOTS = (
+    "arrayMap(i -> intDiv(toUInt32(started_at), 900) + i,"
+    " range(toUInt32(intDiv(toUInt32(ended_at) - 1, 900) - intDiv(toUInt32(started_at), 900)"
+    " + 1)))"
+)
+_OVERLAP = (
+    "least(toUInt32(ended_at), slot * 900 + 900) - greatest(toUInt32(started_at), slot * 900)"
+)
+
+AGENT_STATES_15M = Rollup(
+    name="agent_states_15m",
+    source=AGENT_STATES_TABLE.name,
+    keys=(("tenant", "{label}"), ("agent", "{label}"),
+          ("state", _AGENT_STATE_TYPE), ("interval_start", "DateTime('UTC')")),
+    aggregates=(("seconds", *_sum(_OVERLAP)),),
+    order_by=("tenant", "agent", "interval_start", "state"),
+    from_clause=f"{AGENT_STATES_TABLE.name} ARRAY JOIN {_SLOTS} AS slot",
+    where="ended_at > started_at",
+)
+
+ROLLUPS: tuple[Rollup, ...] = (QUEUE_CALLS_15M, AGENT_STATES_15M)

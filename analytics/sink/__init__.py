@@ -1,0 +1,26 @@
+"""The analytics event sink: validate, spool (fsync), batch, insert exactly once."""
+
+from analytics.sink.backend import (
+    AnalyticsBackend,
+    BackendError,
+    BackendRejected,
+    BackendUnavailable,
+)
+from analytics.sink.events import MalformedEvent, normalize
+from analytics.sink.spool import SpoolError, SpoolFull
+from analytics.sink.writer import EmitResult, EventSink, SinkConfig, SinkStats
+
+__all__ = [
+    "AnalyticsBackend",
+    "BackendError",
+    "BackendRejected",
+    "BackendUnavailable",
+    "EmitResult",
+    "EventSink",
+    "MalformedEvent",
+    "SinkConfig",
+    "SinkStats",
+    "SpoolError",
+    "SpoolFull",
+    "normalize",
+]

@@ -1,0 +1,72 @@
+"""ClickHouse server adapter over clickhouse-driver (native protocol).
+
+clickhouse-driver speaks to Debian's 18.16 server as well as to current ones, which
+clickhouse-connect does not. Inserts go columnar: instants stay epoch integers, which the
+driver passes through without time-zone conversion.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+
+from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as DriverError
+from clickhouse_driver.errors import ServerException
+
+from analytics.schema.ddl import check_identifier
+from analytics.schema.dialect import CLICKHOUSE_18, Dialect
+from analytics.schema.model import EventTable
+from analytics.sink.backend import classify
+
+
+class ClickHouseBackend:
+    """AnalyticsBackend over one ClickHouse server."""
+
+    def __init__(self, host: str, port: int = 9000, *, database: str = "callcenter",
+                 user: str = "default", password: str = "", dialect: Dialect = CLICKHOUSE_18,
+                 connect_timeout: float = 3.0, send_receive_timeout: float = 60.0) -> None:
+        self.database = check_identifier(database)
+        self.dialect = dialect
+        self._engine = f"ClickHouse server {host}:{port}"
+        self._lock = threading.Lock()
+        # No database in the connection: the migrator has to create it first.
+        self._client = Client(host=host, port=port, user=user, password=password,
+                              connect_timeout=connect_timeout,
+                              send_receive_timeout=send_receive_timeout)
+
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns nothing."""
+        self._run(sql)
+
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        """Run a SELECT and return its rows."""
+        rows = self._run(sql)
+        return [tuple(r) for r in rows] if isinstance(rows, list) else []
+
+    def insert(self, table: EventTable, lines: Sequence[str], batch_id: int) -> None:
+        """One columnar insert of the spooled rows, tagged with ``batch_id``."""
+        if not lines:
+            return
+        rows = [json.loads(line) for line in lines]
+        data = [[row[c.name] for row in rows] for c in table.columns]
+        data.append([batch_id] * len(rows))
+        columns = ", ".join(c.name for c in table.all_columns)
+        self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
+
+    def close(self) -> None:
+        """Disconnect from the server."""
+        with self._lock:
+            self._client.disconnect()
+
+    def _run(self, sql: str, data: list[list[object]] | None = None) -> object:
+        with self._lock:
+            try:
+                if data is None:
+                    return self._client.execute(sql)
+                return self._client.execute(sql, data, columnar=True)
+            except ServerException as exc:
+                raise classify(self._engine, exc, exc.code) from exc
+            except (DriverError, OSError, EOFError) as exc:
+                raise classify(self._engine, exc, -1) from exc

@@ -1,0 +1,125 @@
+"""Validation of producer events against the schema source, before anything is spooled.
+
+An accepted event becomes one compact JSON object (columns in table order, instants as
+UTC epoch seconds). That text is what the spool keeps and what the chDB backend inserts
+as JSONEachRow, so an event is serialised exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+
+from analytics.schema.model import INT_RANGES, Column, EventTable, Kind
+from analytics.schema.tables import AGENT_STATES_TABLE, EVENT_TABLES
+
+MAX_EVENT_ID_LEN = 128
+MAX_STATE_SECONDS = 7 * 86400
+"""A state interval longer than a week is a producer bug, not a shift."""
+
+
+class MalformedEvent(ValueError):
+    """An event that does not fit its table; ``reason`` says why in one line."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(f"{table}: {reason}")
+        self.table = table
+        self.reason = reason
+
+
+def _value(table: str, col: Column, raw: object) -> object:
+    kind = col.kind
+    if kind in (Kind.STRING, Kind.LABEL):
+        if not isinstance(raw, str):
+            raise MalformedEvent(table, f"{col.name} must be a string, got {type(raw).__name__}")
+        return raw
+    if kind is Kind.ENUM:
+        if raw not in col.values:
+            raise MalformedEvent(table, f"{col.name}={raw!r} is not one of {list(col.values)}")
+        return raw
+    if kind is Kind.DATETIME:
+        return _instant(table, col, raw)
+    if kind in INT_RANGES:
+        if not isinstance(raw, int):
+            raise MalformedEvent(table, f"{col.name} must be an integer, got {raw!r}")
+        low, high = INT_RANGES[kind]
+        if not low <= raw <= high:
+            raise MalformedEvent(table, f"{col.name}={raw} is outside {kind.value}")
+        return int(raw)
+    if kind is Kind.FLOAT32:
+        return _number(table, col.name, raw)
+    if kind is Kind.FLOATS:
+        if not isinstance(raw, list | tuple):
+            raise MalformedEvent(table, f"{col.name} must be a list of numbers")
+        return [_number(table, col.name, x) for x in raw]
+    if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
+        raise MalformedEvent(table, f"{col.name} must be a list of strings")
+    return list(raw)
+
+
+def _number(table: str, name: str, raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise MalformedEvent(table, f"{name} must be a finite number, got {raw!r}")
+    return float(raw)
+
+
+def _instant(table: str, col: Column, raw: object) -> int:
+    if isinstance(raw, datetime):
+        # A naive datetime would be read in some implicit zone: refuse rather than guess.
+        if raw.tzinfo is None or raw.utcoffset() is None:
+            raise MalformedEvent(table, f"{col.name} is a naive datetime; give a time zone")
+        raw = raw.timestamp()
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise MalformedEvent(table, f"{col.name} must be epoch seconds or an aware datetime")
+    seconds = math.floor(raw)
+    low, high = INT_RANGES[Kind.DATETIME]
+    if not low <= seconds <= high:
+        raise MalformedEvent(table, f"{col.name}={raw} is outside DateTime")
+    return seconds
+
+
+def _check_table_rules(table: EventTable, row: dict[str, object]) -> None:
+    event_id = row["event_id"]
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_EVENT_ID_LEN:
+        raise MalformedEvent(table.name, f"event_id must be 1..{MAX_EVENT_ID_LEN} characters")
+    if table is AGENT_STATES_TABLE:
+        start, end = row["started_at"], row["ended_at"]
+        assert isinstance(start, int) and isinstance(end, int)
+        if not start <= end <= start + MAX_STATE_SECONDS:
+            raise MalformedEvent(table.name, "ended_at must be within a week after started_at")
+
+
+def normalize(table_name: str, event: Mapping[str, object]) -> str:
+    """Validate ``event`` for ``table_name`` and return its JSON line (no newline).
+
+    Raises MalformedEvent naming the first problem found.
+    """
+    table = EVENT_TABLES.get(table_name)
+    if table is None:
+        raise MalformedEvent(table_name, f"unknown table (known: {sorted(EVENT_TABLES)})")
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(table_name, "an event must be a mapping of column to value")
+    known = {c.name for c in table.columns}
+    extra = sorted(str(k) for k in event if k not in known)
+    if extra:
+        raise MalformedEvent(table_name, f"unknown columns {extra}")
+    row: dict[str, object] = {}
+    for col in table.columns:
+        if col.name in event:
+            row[col.name] = _value(table_name, col, event[col.name])
+        elif col.required:
+            raise MalformedEvent(table_name, f"missing required column {col.name}")
+        else:
+            row[col.name] = list(col.default) if isinstance(col.default, tuple) else col.default
+    _check_table_rules(table, row)
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(line: str) -> dict[str, object]:
+    """The row of a JSON line produced by ``normalize``."""
+    value = json.loads(line)
+    if not isinstance(value, dict):
+        raise ValueError("spooled event is not a JSON object")
+    return value

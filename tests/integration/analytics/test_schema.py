@@ -1,0 +1,58 @@
+"""The one schema source runs on chDB (ClickHouse 26) and on the 18.16 server."""
+
+from __future__ import annotations
+
+from analytics.schema import EVENT_TABLES, MIGRATIONS, ROLLUPS, migrate
+from analytics.schema.tables import AGENT_STATES_TABLE, QUEUE_CALLS
+from analytics.sink.backend import AnalyticsBackend
+from analytics.sink.events import normalize
+
+T0 = 1_700_000_000 - 1_700_000_000 % 900  # a 15-minute boundary
+
+
+def test_migrate_creates_everything_once(backend: AnalyticsBackend) -> None:
+    db = backend.database
+    assert migrate(backend, db, backend.dialect) == MIGRATIONS[-1].version
+    assert migrate(backend, db, backend.dialect) == MIGRATIONS[-1].version
+    versions = backend.query(f"SELECT version FROM {db}.schema_version ORDER BY version")
+    assert [int(str(v[0])) for v in versions] == [m.version for m in MIGRATIONS]
+    tables = {str(r[0]) for r in backend.query(
+        f"SELECT name FROM system.tables WHERE database = '{db}'")}
+    expected = set(EVENT_TABLES) | {r.name for r in ROLLUPS} | {r.view for r in ROLLUPS}
+    assert expected <= tables
+
+
+def test_state_interval_is_split_across_buckets(backend: AnalyticsBackend) -> None:
+    db = backend.database
+    migrate(backend, db, backend.dialect)
+    line = normalize("agent_states", {
+        "event_id": "s1", "tenant": "t", "agent": "a1", "state": "talk",
+        "started_at": T0 + 800, "ended_at": T0 + 2 * 900 + 50})
+    backend.insert(AGENT_STATES_TABLE, [line], batch_id=7)
+    rows = backend.query(
+        f"SELECT toUnixTimestamp(interval_start), sumMerge(seconds) FROM {db}.agent_states_15m"
+        " GROUP BY interval_start ORDER BY interval_start")
+    assert [(int(str(a)), int(str(b))) for a, b in rows] == [
+        (T0, 100), (T0 + 900, 900), (T0 + 1800, 50)]
+
+
+def test_queue_rollup_keeps_threshold_buckets(backend: AnalyticsBackend) -> None:
+    db = backend.database
+    migrate(backend, db, backend.dialect)
+    base = {"tenant": "t", "queue": "q", "call_id": "c", "enqueued_at": T0 + 10}
+    lines = [
+        normalize("queue_calls", {**base, "event_id": "1", "outcome": "answered",
+                                  "wait_ms": 15_000, "talk_ms": 60_000, "agent": "a"}),
+        normalize("queue_calls", {**base, "event_id": "2", "outcome": "abandoned",
+                                  "wait_ms": 4_000}),
+        normalize("queue_calls", {**base, "event_id": "3", "outcome": "abandoned",
+                                  "wait_ms": 45_000}),
+    ]
+    backend.insert(QUEUE_CALLS, lines, batch_id=9)
+    rows = backend.query(
+        "SELECT sumMerge(offered), sumMerge(answered_10s), sumMerge(answered_20s),"
+        " sumMerge(abandoned_5s), sumMerge(abandoned_30s), maxMerge(longest_wait_ms),"
+        f" sumMerge(talk_ms_sum) FROM {db}.queue_calls_15m")
+    assert [int(str(v)) for v in rows[0]] == [3, 0, 1, 1, 1, 45_000, 60_000]
+    batch = backend.query(f"SELECT count() FROM {db}.queue_calls WHERE sink_batch = 9")
+    assert int(str(batch[0][0])) == 3
