@@ -35,7 +35,7 @@ class DecayingRate:
         if self._first is None:
             return 0.0
         decayed = self._count * math.exp(-max(now - self._last, 0.0) / self._horizon)
-        span = min(self._horizon, max(now - self._first, self._warmup))
+        span = max(now - self._first, self._warmup)
         # During warm-up the counter has not reached its steady state horizon × rate.
         return decayed / (self._horizon * (1.0 - math.exp(-span / self._horizon)))
 

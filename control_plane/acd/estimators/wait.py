@@ -14,6 +14,10 @@ from control_plane.acd.commands import WaitEstimate
 from control_plane.acd.estimators.erlang import erlang_c
 
 Z90 = 1.2815515655446004
+# Below these the figures are float noise (staffing shares) or degenerate observations
+# (a call ended the instant it connected), not a real staff or handle time.
+MIN_SERVERS = 1e-6
+MIN_HANDLE_S = 1.0
 
 
 def _gamma_quantile(shape: float, scale: float, z: float) -> float:
@@ -27,9 +31,9 @@ def estimate_wait(position: int, servers: float, aht_s: float) -> WaitEstimate:
     """Estimated wait of the caller at `position` (1 = next) with a 10–90 % band."""
     if position <= 0:
         return WaitEstimate(0.0, 0.0, 0.0)
-    if servers <= 0.0:
+    if servers <= MIN_SERVERS:
         return WaitEstimate(math.inf, math.inf, math.inf)
-    scale = aht_s / servers
+    scale = max(aht_s, MIN_HANDLE_S) / servers
     return WaitEstimate(
         expected_s=position * scale,
         low_s=_gamma_quantile(position, scale, -Z90),
@@ -46,8 +50,9 @@ def miss_probability(
     staff clears within the threshold, the present backlog dominates and the risk is the
     probability that the next caller's wait (behind them) exceeds it.
     """
-    if servers <= 0.0:
+    if servers <= MIN_SERVERS:
         return 1.0
+    aht_s = max(aht_s, MIN_HANDLE_S)
     n = max(int(servers), 1)
     load = arrival_rate * aht_s
     steady = 1.0
