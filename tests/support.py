@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from control_plane.db.credentials import SeatAccount
+from control_plane.runtime.stack import sipp_seat_row
 from control_plane.runtime.supervisor import PortClaim, check_port_free
 from control_plane.topology.model import Topology
 from control_plane.topology.render import REPO_ROOT
@@ -81,10 +83,16 @@ def _sipp_counts(stat_csv: Path) -> tuple[int, int]:
     return int(row.get("SuccessfulCall(C)", 0)), int(row.get("FailedCall(C)", 0))
 
 
-def write_seats(path: Path, users: list[str], domain: str) -> Path:
-    """A SIPp injection file with one ``user;domain`` row per seat."""
-    path.write_text("SEQUENTIAL\n" + "".join(f"{u};{domain}\n" for u in users))
+def write_seats(path: Path, accounts: list[SeatAccount]) -> Path:
+    """A SIPp injection file with one ``user;domain;credentials`` row per seat."""
+    path.write_text("SEQUENTIAL\n" + "".join(sipp_seat_row(a) + "\n" for a in accounts))
     return path
+
+
+def seat_accounts(users: list[str], domain: str = "cc.local", tenant: str = "t1",
+                  password: str = "s3cret-pw") -> list[SeatAccount]:
+    """Seat accounts for tests (one password for all unless a test needs otherwise)."""
+    return [SeatAccount(tenant, u, domain, password) for u in users]
 
 
 def send_raw(address: str, port: int, payload: bytes, proto: str = "udp",

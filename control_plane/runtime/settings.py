@@ -41,6 +41,12 @@ class LogSettings(_Section):
     json_output: bool = True
 
 
+class DatabaseSettings(_Section):
+    """The configuration and CRM database (SQLite by default, PostgreSQL at scale)."""
+
+    url: str = "sqlite:///var/demo/callcenter.sqlite"
+
+
 class RuntimeSettings(_Section):
     """Where generated configuration, logs and pid files of a running stack go."""
 
@@ -55,6 +61,7 @@ class Settings(_Section):
 
     api: ApiSettings = ApiSettings()
     log: LogSettings = LogSettings()
+    database: DatabaseSettings = DatabaseSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 
 

@@ -8,19 +8,22 @@ started in ``<run_dir>/stack.json`` (read by ``callcenter status``), and stops t
 from __future__ import annotations
 
 import json
+import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+from control_plane.db.credentials import SeatAccount
 from control_plane.runtime import probes
 from control_plane.runtime.supervisor import Daemon, DaemonSpec, PortClaim, Supervisor
 from control_plane.topology.model import KamailioNode, Role, Topology
-from control_plane.topology.render import REPO_ROOT, write_node, write_rtpengine
+from control_plane.topology.render import REPO_ROOT, SiteSecrets, write_node, write_rtpengine
 
 STATE_FILE = "stack.json"
 SEAT_SCENARIO = REPO_ROOT / "loadtests" / "sipp" / "register.xml"
+DEMO_TENANT = "demo"
 
 # Start order: a node's parents must answer before its dispatcher probes them.
 _ROLE_ORDER = {Role.PROVINCE: 0, Role.CITY: 1, Role.COUNTY: 2}
@@ -58,9 +61,30 @@ def _kamailio_ready(address: str, sip_port: int, http_port: int) -> str | None:
     return probes.sip_options(address, sip_port) or probes.kamailio_rpc_ready(address, http_port)
 
 
-def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path) -> DaemonSpec:
+def site_secrets(run_dir: Path) -> SiteSecrets:
+    """The run's credentials database (schema ensured) and the cores' shared nonce secret.
+
+    The secret is made once per run dir and kept (0600), so restarted cores still accept
+    the nonces they handed out before.
+    """
+    from control_plane.db.engine import ensure_schema, make_engine
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    db = (run_dir / "callcenter.sqlite").resolve()
+    engine = make_engine(f"sqlite:///{db}")
+    ensure_schema(engine)
+    engine.dispose()
+    secret_file = run_dir / "auth_secret"
+    if not secret_file.exists():
+        secret_file.touch(mode=0o600)
+        secret_file.write_text(secrets.token_hex(16), encoding="utf-8")
+    return SiteSecrets(credentials_db=db, auth_secret=secret_file.read_text().strip())
+
+
+def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path,
+                  site: SiteSecrets) -> DaemonSpec:
     """Kamailio in the foreground for one node, with its own run dir and pid file."""
-    files = write_node(node, topo, run_dir)
+    files = write_node(node, topo, run_dir, site)
     shm_mb = "256" if node.role is Role.PROVINCE else "128"
     argv = (
         "kamailio", "-f", str(files.cfg), "-DD", "-E",
@@ -74,6 +98,8 @@ def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path) -> DaemonSp
             PortClaim("udp", node.address, node.sip_port),
             PortClaim("tcp", node.address, node.sip_port),
             PortClaim("tcp", node.rpc_address, node.http_port),
+            *((PortClaim("tcp", node.rpc_address, node.evapi_port),)
+              if node.role is Role.PROVINCE else ()),
         ),
         package="kamailio",
     )
@@ -96,7 +122,7 @@ def rtpengine_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
     )
 
 
-def control_plane_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
+def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> DaemonSpec:
     """The control plane (aiohttp) as a child process of the current interpreter."""
     cp = topo.control_plane
     directory = (run_dir / cp.name).resolve()
@@ -107,18 +133,23 @@ def control_plane_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
         ready=probe_for("control-plane", cp.address, cp.port, cp.port),
         ports=(PortClaim("tcp", cp.address, cp.port),),
         env={"CC_API__HOST": cp.address, "CC_API__PORT": str(cp.port),
+             "CC_DATABASE__URL": f"sqlite:///{site.credentials_db}",
              "PYTHONPATH": str(REPO_ROOT)},
     )
 
 
-def seat_traffic_spec(topo: Topology, run_dir: Path, seats_per_edge: int = 5) -> DaemonSpec:
+def seat_traffic_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
+                      seats_per_edge: int = 5) -> DaemonSpec:
     """Live traffic for the demo: SIPp seats registering through every edge, in a loop."""
     directory = (run_dir / "seat-traffic").resolve()
     directory.mkdir(parents=True, exist_ok=True)
     edges = [n for n in topo.nodes if n.role is not Role.PROVINCE]
     target = edges[-1] if edges else topo.nodes[0]
     seats = directory / "seats.csv"
-    rows = [f"seat{2000 + i};{topo.domain}" for i in range(seats_per_edge)]
+    accounts = [SeatAccount(DEMO_TENANT, f"seat{2000 + i}", topo.domain, secrets.token_hex(8))
+                for i in range(seats_per_edge)]
+    add_seats(site, accounts)
+    rows = [sipp_seat_row(a) for a in accounts]
     seats.write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n", encoding="utf-8")
     # Seats come from their own address beside the edge's, as a branch's phones would.
     seat_ip = target.address.rsplit(".", 1)[0] + ".100"
@@ -134,14 +165,34 @@ def seat_traffic_spec(topo: Topology, run_dir: Path, seats_per_edge: int = 5) ->
     )
 
 
+def add_seats(site: SiteSecrets, accounts: Iterable[SeatAccount]) -> None:
+    """Give seats SIP credentials in the run's database (the registrar reads them live)."""
+    from control_plane.db.credentials import set_seat_password
+    from control_plane.db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{site.credentials_db}")
+    try:
+        for account in accounts:
+            set_seat_password(engine, account)
+    finally:
+        engine.dispose()
+
+
+def sipp_seat_row(account: SeatAccount) -> str:
+    """One row of a SIPp injection file for the seat scenarios: user;domain;credentials."""
+    return (f"{account.username};{account.domain};"
+            f"[authentication username={account.username} password={account.password}]")
+
+
 def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False) -> list[DaemonSpec]:
     """Every daemon of the center in start order."""
+    site = site_secrets(run_dir)
     nodes = sorted(topo.nodes, key=lambda n: _ROLE_ORDER[n.role])
-    specs = [kamailio_spec(n, topo, run_dir) for n in nodes]
+    specs = [kamailio_spec(n, topo, run_dir, site) for n in nodes]
     specs.append(rtpengine_spec(topo, run_dir))
-    specs.append(control_plane_spec(topo, run_dir))
+    specs.append(control_plane_spec(topo, run_dir, site))
     if live_traffic:
-        specs.append(seat_traffic_spec(topo, run_dir))
+        specs.append(seat_traffic_spec(topo, run_dir, site))
     return specs
 
 
@@ -181,6 +232,10 @@ class Stack:
         state = {"run_dir": str(self.run_dir), "daemons": [asdict(e) for e in endpoints]}
         (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
         return endpoints
+
+    def add_seats(self, accounts: Iterable[SeatAccount]) -> None:
+        """Provision seat credentials in this running stack."""
+        add_seats(site_secrets(self.run_dir), accounts)
 
     def stop(self) -> None:
         """Stop everything this stack started and forget the state file."""

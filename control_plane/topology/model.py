@@ -49,6 +49,7 @@ class KamailioNode:
     sip_port: int = 5060
     http_address: str = ""
     http_port: int = 5071
+    evapi_port: int = 5072
     parents: tuple[str, ...] = ()
 
     @property
@@ -94,6 +95,12 @@ class Topology:
                 return node
         raise KeyError(f"no node named {name!r} in the topology")
 
+    @property
+    def core_pair_host(self) -> str:
+        """The province pair's logical host name, used in Record-Route instead of a core's
+        own address so that either core can take a dialog's later requests."""
+        return f"core.{self.domain}"
+
     def by_role(self, role: Role) -> tuple[KamailioNode, ...]:
         """Every node of one role, in file order."""
         return tuple(n for n in self.nodes if n.role is role)
@@ -132,6 +139,7 @@ class Topology:
                 "[[node]]", f"name = {_q(n.name)}", f"role = {_q(n.role.value)}",
                 f"address = {_q(n.address)}", f"sip_port = {n.sip_port}",
                 f"http_address = {_q(n.rpc_address)}", f"http_port = {n.http_port}",
+                f"evapi_port = {n.evapi_port}",
                 "parents = [" + ", ".join(_q(p) for p in n.parents) + "]", "",
             ]
         for table, obj in (("rtpengine", self.rtpengine), ("control_plane", self.control_plane)):
@@ -159,6 +167,8 @@ class Topology:
             names.add(node.name)
             claim(node.address, node.sip_port, f"node {node.name} (sip)")
             claim(node.rpc_address, node.http_port, f"node {node.name} (http)")
+            if node.role is Role.PROVINCE:
+                claim(node.rpc_address, node.evapi_port, f"node {node.name} (evapi)")
             if not ipaddress.ip_address(node.rpc_address).is_private:
                 raise TopologyError(
                     f"node {node.name}: http_address {node.rpc_address} is public; "
@@ -208,7 +218,7 @@ def _node_from(raw: dict[str, Any], index: int) -> KamailioNode:
     except ValueError as exc:
         raise TopologyError(f"{where}: role must be one of {[r.value for r in Role]}") from exc
     unknown = set(raw) - {"name", "role", "address", "sip_port", "http_address", "http_port",
-                          "parents"}
+                          "evapi_port", "parents"}
     if unknown:
         raise TopologyError(f"node {name}: unknown field(s) {sorted(unknown)}")
     parents = raw.get("parents", [])
@@ -221,6 +231,7 @@ def _node_from(raw: dict[str, Any], index: int) -> KamailioNode:
         sip_port=int(raw.get("sip_port", 5060)),
         http_address=str(raw.get("http_address", "")),
         http_port=int(raw.get("http_port", 5071)),
+        evapi_port=int(raw.get("evapi_port", 5072)),
         parents=tuple(str(p) for p in parents),
     )
 

@@ -26,6 +26,14 @@ class RenderError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class SiteSecrets:
+    """What the province cores share and no file in the repository holds."""
+
+    credentials_db: Path
+    auth_secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class NodeFiles:
     """Where the generated files of one Kamailio node are."""
 
@@ -36,13 +44,15 @@ class NodeFiles:
 
 
 def peer_addresses(node: KamailioNode, topo: Topology) -> tuple[str, ...]:
-    """Addresses this node trusts as fellow nodes: its parents, its children, the controllers.
+    """Addresses this node trusts as fellow nodes: parents, children, pair peer, controllers.
 
     Edges use it to tell a seat (first hop: record the NAT address in Path) from a node
     above or below (record only themselves).
     """
     addrs: list[str] = [topo.node(p).address for p in node.parents]
     addrs += [n.address for n in topo.nodes if node.name in n.parents]
+    if node.role is Role.PROVINCE:
+        addrs += [n.address for n in topo.by_role(Role.PROVINCE) if n.name != node.name]
     addrs.append(topo.control_plane.address)
     return tuple(dict.fromkeys(addrs))
 
@@ -53,8 +63,10 @@ def _substdef(name: str, value: str) -> str:
     return f'#!substdef "!{name}!{value}!g"'
 
 
-def node_header(node: KamailioNode, topo: Topology, node_dir: Path) -> str:
+def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
+                secrets: SiteSecrets) -> str:
     """The generated ``node.cfg``: role, per-node values, then the shared cfg."""
+    defines = [f"WITH_{node.role.value.upper()}"]
     values = {
         "NODE_NAME": node.name,
         "MY_SIP_IP": node.address,
@@ -64,11 +76,26 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path) -> str:
         "NODE_RUN_DIR": str(node_dir),
         "SIP_DOMAIN": topo.domain,
         "PEER_ADDRS": ",".join(peer_addresses(node, topo)),
+        "CORE_PAIR_HOST": topo.core_pair_host,
     }
+    if node.role is Role.PROVINCE:
+        values |= {
+            # db_sqlite drops the first slash of the path: an absolute path needs four.
+            "AUTH_DB_URL": f"sqlite:///{secrets.credentials_db.resolve()}",
+            "AUTH_SECRET": secrets.auth_secret,
+            "EVAPI_PORT": str(node.evapi_port),
+        }
+        pair = [n for n in topo.by_role(Role.PROVINCE) if n.name != node.name]
+        if pair:
+            defines.append("WITH_DMQ")
+            values |= {
+                "DMQ_PEER": f"{pair[0].address}:{pair[0].sip_port}",
+                "DMQ_PEERS": ",".join(n.address for n in pair),
+            }
     lines = [
         "#!KAMAILIO",
         f"# Generated from the topology for node {node.name}; edit the topology, not this.",
-        f"#!define WITH_{node.role.value.upper()}",
+        *(f"#!define {d}" for d in defines),
         *(_substdef(k, v) for k, v in values.items()),
         f'include_file "{KAMAILIO_CFG}"',
         "",
@@ -100,7 +127,8 @@ def kamcli_ini(rpc_socket: Path) -> str:
     )
 
 
-def write_node(node: KamailioNode, topo: Topology, run_dir: Path) -> NodeFiles:
+def write_node(node: KamailioNode, topo: Topology, run_dir: Path,
+               secrets: SiteSecrets) -> NodeFiles:
     """Write the node's directory under ``run_dir`` and return where its files are."""
     node_dir = (run_dir / node.name).resolve()
     rpc_socket = node_dir / "kamailio_rpc.sock"
@@ -110,7 +138,7 @@ def write_node(node: KamailioNode, topo: Topology, run_dir: Path) -> NodeFiles:
         )
     node_dir.mkdir(parents=True, exist_ok=True)
     cfg = node_dir / "node.cfg"
-    cfg.write_text(node_header(node, topo, node_dir), encoding="utf-8")
+    cfg.write_text(node_header(node, topo, node_dir, secrets), encoding="utf-8")
     if node.role is not Role.PROVINCE:
         (node_dir / "dispatcher.list").write_text(dispatcher_list(node, topo), encoding="utf-8")
     ini = node_dir / "kamcli.ini"

@@ -12,7 +12,7 @@ import pytest
 from control_plane.runtime import probes
 from control_plane.topology.model import Role
 from tests.conftest import RunningStack
-from tests.support import SIPP_DIR, run_sipp, write_seats
+from tests.support import SIPP_DIR, run_sipp, seat_accounts, write_seats
 
 
 def _contacts(stack: RunningStack) -> dict[str, dict[str, Any]]:
@@ -21,7 +21,7 @@ def _contacts(stack: RunningStack) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for aor in dump["Domains"][0]["Domain"]["AoRs"]:
         info = aor["Info"]
-        out[info["AoR"]] = info["Contacts"][0]["Contact"]
+        out[info["AoR"].split("@")[0]] = info["Contacts"][0]["Contact"]
     return out
 
 
@@ -29,7 +29,9 @@ def _register(stack: RunningStack, edge_name: str, users: list[str], tmp: Path,
               hold_ms: int) -> None:
     edge = stack.topo.node(edge_name)
     seat_ip = edge.address.rsplit(".", 1)[0] + ".120"
-    seats = write_seats(tmp / "seats.csv", users, stack.topo.domain)
+    accounts = seat_accounts(users, stack.topo.domain)
+    stack.stack.add_seats(accounts)
+    seats = write_seats(tmp / "seats.csv", accounts)
     result = run_sipp(
         f"{edge.address}:{edge.sip_port}", SIPP_DIR / "register.xml", seat_ip, tmp,
         "-inf", str(seats), "-set", "expires", "120", "-d", str(hold_ms),
@@ -92,7 +94,9 @@ def _background_register(stack: RunningStack, edge_name: str, users: list[str], 
                          hold_ms: int) -> subprocess.Popen[bytes]:
     edge = stack.topo.node(edge_name)
     seat_ip = edge.address.rsplit(".", 1)[0] + ".120"
-    seats = write_seats(tmp / "seats.csv", users, stack.topo.domain)
+    accounts = seat_accounts(users, stack.topo.domain)
+    stack.stack.add_seats(accounts)
+    seats = write_seats(tmp / "seats.csv", accounts)
     argv = [
         "sipp", f"{edge.address}:{edge.sip_port}", "-sf", str(SIPP_DIR / "register.xml"),
         "-i", seat_ip, "-p", "5060", "-m", str(len(users)), "-nostdin",

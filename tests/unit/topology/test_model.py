@@ -18,7 +18,8 @@ address = "127.1.1.1"
 
 def test_demo_topology_has_the_three_tiers() -> None:
     topo = parse_topology(DEMO_TOPOLOGY.read_text())
-    assert [n.role for n in topo.nodes] == [Role.PROVINCE, Role.CITY, Role.COUNTY]
+    assert [n.role for n in topo.nodes] == [Role.PROVINCE, Role.PROVINCE, Role.CITY, Role.COUNTY]
+    assert topo.node("city-1").parents == ("prov-a", "prov-b")
     county = topo.by_role(Role.COUNTY)[0]
     assert topo.node(county.parents[0]).role is Role.CITY
 

@@ -10,6 +10,7 @@ from control_plane.topology.model import parse_topology
 from control_plane.topology.render import (
     KAMAILIO_CFG,
     RenderError,
+    SiteSecrets,
     dispatcher_list,
     node_header,
     peer_addresses,
@@ -26,7 +27,7 @@ def topo():
 
 def test_header_selects_the_role_and_includes_the_one_cfg(topo, tmp_path: Path) -> None:
     city = topo.node("city-1")
-    text = node_header(city, topo, tmp_path)
+    text = node_header(city, topo, tmp_path, _secrets(tmp_path))
     assert "#!define WITH_CITY\n" in text
     assert "WITH_PROVINCE" not in text
     assert f'#!substdef "!MY_SIP_IP!{city.address}!g"' in text
@@ -41,22 +42,41 @@ def test_cfg_hard_codes_no_address() -> None:
     assert not re.search(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", code)
 
 
-def test_edges_dispatch_to_their_parent(topo) -> None:
+def _secrets(tmp: Path) -> SiteSecrets:
+    return SiteSecrets(credentials_db=tmp / "cc.sqlite", auth_secret="abc123")
+
+
+def test_edges_dispatch_to_their_parents(topo) -> None:
     county = topo.node("county-1")
     city = topo.node("city-1")
     lines = [ln for ln in dispatcher_list(county, topo).splitlines() if not ln.startswith("#")]
     assert lines == [f"1 sip:{city.address}:{city.sip_port} 0 0 name=city-1"]
+    lines = [ln for ln in dispatcher_list(city, topo).splitlines() if not ln.startswith("#")]
+    assert [ln.split()[1] for ln in lines] == [
+        f"sip:{topo.node(p).address}:5060" for p in reversed(city.parents)]
 
 
 def test_peers_are_parents_children_and_controllers(topo) -> None:
     city = topo.node("city-1")
     peers = set(peer_addresses(city, topo))
-    assert peers == {topo.node("prov-a").address, topo.node("county-1").address,
-                     topo.control_plane.address}
+    assert peers == {topo.node("prov-a").address, topo.node("prov-b").address,
+                     topo.node("county-1").address, topo.control_plane.address}
+
+
+def test_province_pair_replicates_with_dmq_and_reads_credentials(topo, tmp_path: Path) -> None:
+    a, b = topo.node("prov-a"), topo.node("prov-b")
+    text = node_header(a, topo, tmp_path, _secrets(tmp_path))
+    assert "#!define WITH_PROVINCE\n#!define WITH_DMQ\n" in text
+    assert f'"!DMQ_PEER!{b.address}:{b.sip_port}!g"' in text
+    assert f'"!AUTH_DB_URL!sqlite:///{(tmp_path / "cc.sqlite").resolve()}!g"' in text
+    assert '"!AUTH_SECRET!abc123!g"' in text
+    edge = node_header(topo.node("city-1"), topo, tmp_path, _secrets(tmp_path))
+    assert "AUTH_SECRET" not in edge and "WITH_DMQ" not in edge
+    assert f'"!CORE_PAIR_HOST!core.{topo.domain}!g"' in edge
 
 
 def test_write_node_and_rtpengine(topo, tmp_path: Path) -> None:
-    files = write_node(topo.node("county-1"), topo, tmp_path)
+    files = write_node(topo.node("county-1"), topo, tmp_path, _secrets(tmp_path))
     assert files.cfg.is_file() and (files.directory / "dispatcher.list").is_file()
     assert str(files.rpc_socket) in files.kamcli_ini.read_text()
     conf = write_rtpengine(topo, tmp_path).read_text()
@@ -66,4 +86,4 @@ def test_write_node_and_rtpengine(topo, tmp_path: Path) -> None:
 
 def test_too_long_run_dir_is_refused(topo, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="too long"):
-        write_node(topo.node("prov-a"), topo, tmp_path / ("x" * 120))
+        write_node(topo.node("prov-a"), topo, tmp_path / ("x" * 120), _secrets(tmp_path))
