@@ -114,3 +114,32 @@ def relocated_demo(prefix: str) -> Topology:
     from control_plane.topology.model import load_topology
 
     return load_topology(DEMO_TOPOLOGY).relocated(prefix)
+
+
+def register_seat(edge_addr: str, account: SeatAccount, seat_ip: str, tmp: Path,
+                  expires: int = 300) -> SippResult:
+    """Register one seat through ``edge_addr`` (``ip:port``) and keep the registration."""
+    seats = write_seats(tmp / f"reg-{account.username}.csv", [account])
+    return run_sipp(edge_addr, SIPP_DIR / "register_only.xml", seat_ip, tmp / "reg",
+                    "-inf", str(seats), "-set", "expires", str(expires), calls=1, timeout=20)
+
+
+def answering_seat(seat_ip: str, tmp: Path, calls: int = 1,
+                   ring_ms: int = 0) -> subprocess.Popen[bytes]:
+    """A SIPp process that answers ``calls`` calls on ``seat_ip:5060``."""
+    workdir = tmp / f"answer-{seat_ip}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = ["sipp", "-sf", str(SIPP_DIR / "answer.xml"), "-i", seat_ip, "-p", "5060",
+            "-m", str(calls), "-d", str(ring_ms), "-nostdin", "-trace_err",
+            "-error_file", str(workdir / "errors.log"), "-timeout", "120s"]
+    return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def place_calls(target: str, caller: SeatAccount, callee: str, caller_ip: str, tmp: Path, *,
+                calls: int = 1, rate: float = 5.0, talk_ms: int = 200) -> SippResult:
+    """An authenticated seat calls ``callee`` through ``target``; waits for all calls."""
+    seats = write_seats(tmp / f"caller-{caller.username}.csv", [caller])
+    return run_sipp(target, SIPP_DIR / "caller.xml", caller_ip, tmp / f"calls-{caller_ip}",
+                    "-inf", str(seats), "-s", callee, "-d", str(talk_ms), "-r", str(rate),
+                    calls=calls, timeout=30 + calls / rate)

@@ -1,0 +1,71 @@
+"""Calls between seats of different edges, through either core of the pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from control_plane.runtime import probes
+from control_plane.topology.model import Role
+from tests.conftest import RunningStack
+from tests.support import answering_seat, place_calls, register_seat, seat_accounts
+
+
+def _seat_ip(stack: RunningStack, host: int) -> str:
+    return stack.topo.nodes[0].address.rsplit(".", 1)[0] + f".{host}"
+
+
+def _sip(node_addr: str, port: int = 5060) -> str:
+    return f"{node_addr}:{port}"
+
+
+def test_seat_on_a_county_under_the_province_calls_a_seat_behind_the_city(
+    tiers: RunningStack, tmp_path: Path
+) -> None:
+    alice, bob = seat_accounts(["alice1", "bob1"])
+    tiers.stack.add_seats([alice, bob])
+    city = tiers.topo.node("city-1")
+    county2 = tiers.topo.node("county-2")
+    assert set(county2.parents) == {n.name for n in tiers.topo.by_role(Role.PROVINCE)}
+    bob_ip, alice_ip = _seat_ip(tiers, 131), _seat_ip(tiers, 132)
+    reg = register_seat(_sip(city.address), bob, bob_ip, tmp_path)
+    assert reg.successful == 1, reg.output
+    answer = answering_seat(bob_ip, tmp_path, calls=3)
+    try:
+        calls = place_calls(_sip(county2.address), alice, "bob1", alice_ip, tmp_path, calls=3)
+    finally:
+        answer.wait(timeout=60)
+    assert calls.successful == 3 and calls.failed == 0, calls.output
+    assert answer.returncode == 0
+
+
+def test_registration_on_one_core_is_reachable_through_the_other(
+    tiers: RunningStack, tmp_path: Path
+) -> None:
+    carol, dave = seat_accounts(["carol1", "dave1"])
+    tiers.stack.add_seats([carol, dave])
+    county = tiers.topo.node("county-1")
+    carol_ip, dave_ip = _seat_ip(tiers, 141), _seat_ip(tiers, 142)
+    assert register_seat(_sip(county.address), carol, carol_ip, tmp_path).successful == 1
+    # DMQ puts the contact on both cores, whichever one the edge chose.
+    for core in tiers.topo.by_role(Role.PROVINCE):
+        dump = probes.kamailio_rpc(core.rpc_address, core.http_port, "ul.dump")
+        aors = [a["Info"]["AoR"] for a in dump["Domains"][0]["Domain"]["AoRs"]]
+        assert "carol1@cc.local" in aors, (core.name, aors)
+    # A call sent straight to each core in turn reaches the seat.
+    for core in tiers.topo.by_role(Role.PROVINCE):
+        answer = answering_seat(carol_ip, tmp_path / core.name, calls=1)
+        try:
+            result = place_calls(_sip(core.address), dave, "carol1", dave_ip,
+                                 tmp_path / core.name)
+        finally:
+            answer.wait(timeout=60)
+        assert result.successful == 1, (core.name, result.output)
+
+
+def test_unknown_callee_is_a_clean_404(tiers: RunningStack, tmp_path: Path) -> None:
+    (erin,) = seat_accounts(["erin1"])
+    tiers.stack.add_seats([erin])
+    county = tiers.topo.node("county-1")
+    result = place_calls(_sip(county.address), erin, "nobody-here", _seat_ip(tiers, 151),
+                         tmp_path)
+    assert result.successful == 0 and "404" in result.output
