@@ -18,8 +18,11 @@ address = "127.1.1.1"
 
 def test_demo_topology_has_the_three_tiers() -> None:
     topo = parse_topology(DEMO_TOPOLOGY.read_text())
-    assert [n.role for n in topo.nodes] == [Role.PROVINCE, Role.PROVINCE, Role.CITY, Role.COUNTY]
+    roles = [n.role for n in topo.nodes]
+    assert roles == [Role.PROVINCE, Role.PROVINCE, Role.CITY, Role.COUNTY, Role.COUNTY]
     assert topo.node("city-1").parents == ("prov-a", "prov-b")
+    # One county under its city, one directly under the province pair.
+    assert topo.node("county-2").parents == ("prov-a", "prov-b")
     county = topo.by_role(Role.COUNTY)[0]
     assert topo.node(county.parents[0]).role is Role.CITY
 
