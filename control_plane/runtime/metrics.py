@@ -22,6 +22,26 @@ class ControlPlaneMetrics:
             "cc_http_request_duration_seconds", "HTTP request latency by route", ["route"],
             registry=self.registry,
         )
+        self.seats_registered = Gauge(
+            "cc_seats_registered", "Seat contacts registered at the province cores",
+            registry=self.registry,
+        )
+        self.presence_events = Counter(
+            "cc_presence_events_total", "Registrar events received over evapi", ["event"],
+            registry=self.registry,
+        )
+        self.presence_bad_events = Counter(
+            "cc_presence_bad_events_total", "Registrar events that could not be understood",
+            registry=self.registry,
+        )
+        self.presence_resyncs = Counter(
+            "cc_presence_resyncs_total", "Seat list resyncs from ul.dump, by core", ["core"],
+            registry=self.registry,
+        )
+        self.evapi_connected = Gauge(
+            "cc_evapi_connected", "1 while the evapi connection to a core is up", ["core"],
+            registry=self.registry,
+        )
         self.queue_calls_waiting = Gauge(
             "cc_queue_calls_waiting", "Calls waiting in a queue", ["tenant", "queue"],
             registry=self.registry,

@@ -47,6 +47,12 @@ class DatabaseSettings(_Section):
     url: str = "sqlite:///var/demo/callcenter.sqlite"
 
 
+class PresenceSettings(_Section):
+    """Seat presence from the province cores (evapi events, periodic ul.dump resync)."""
+
+    resync_seconds: float = Field(default=30.0, gt=0)
+
+
 class RuntimeSettings(_Section):
     """Where generated configuration, logs and pid files of a running stack go."""
 
@@ -62,6 +68,7 @@ class Settings(_Section):
     api: ApiSettings = ApiSettings()
     log: LogSettings = LogSettings()
     database: DatabaseSettings = DatabaseSettings()
+    presence: PresenceSettings = PresenceSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 
 

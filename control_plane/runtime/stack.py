@@ -81,6 +81,13 @@ def site_secrets(run_dir: Path) -> SiteSecrets:
     return SiteSecrets(credentials_db=db, auth_secret=secret_file.read_text().strip())
 
 
+def write_topology(topo: Topology, run_dir: Path) -> Path:
+    """The topology this run uses, for the processes it starts (the control plane)."""
+    path = (run_dir / "topology.toml").resolve()
+    path.write_text(topo.to_toml(), encoding="utf-8")
+    return path
+
+
 def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path,
                   site: SiteSecrets) -> DaemonSpec:
     """Kamailio in the foreground for one node, with its own run dir and pid file."""
@@ -134,6 +141,7 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daem
         ports=(PortClaim("tcp", cp.address, cp.port),),
         env={"CC_API__HOST": cp.address, "CC_API__PORT": str(cp.port),
              "CC_DATABASE__URL": f"sqlite:///{site.credentials_db}",
+             "CC_RUNTIME__TOPOLOGY": str(write_topology(topo, run_dir)),
              "PYTHONPATH": str(REPO_ROOT)},
     )
 
@@ -228,10 +236,35 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         specs = stack_specs(self.topo, self.run_dir, self.live_traffic)
         daemons = self.supervisor.start_all(specs)
-        endpoints = [_endpoint(d, self.topo) for d in daemons]
+        self._write_state()
+        return [_endpoint(d, self.topo) for d in daemons]
+
+    def daemon(self, name: str) -> Daemon:
+        """The running daemon called ``name``."""
+        for daemon in self.supervisor.daemons:
+            if daemon.spec.name == name:
+                return daemon
+        raise KeyError(f"no daemon named {name!r} in this stack")
+
+    def restart(self, name: str, kill: bool = False) -> Daemon:
+        """Stop one daemon (SIGKILL when ``kill``, as a crash would) and start it again."""
+        import os
+        import signal
+
+        old = self.daemon(name)
+        if kill:
+            os.killpg(old.pid, signal.SIGKILL)
+            old.process.wait(timeout=10)
+        old.stop(self.supervisor.stop_grace)
+        self.supervisor.daemons.remove(old)
+        new = self.supervisor.start(old.spec)
+        self._write_state()
+        return new
+
+    def _write_state(self) -> None:
+        endpoints = [_endpoint(d, self.topo) for d in self.supervisor.daemons]
         state = {"run_dir": str(self.run_dir), "daemons": [asdict(e) for e in endpoints]}
         (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
-        return endpoints
 
     def add_seats(self, accounts: Iterable[SeatAccount]) -> None:
         """Provision seat credentials in this running stack."""

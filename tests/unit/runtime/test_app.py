@@ -9,7 +9,8 @@ from control_plane.runtime.settings import load_settings
 
 
 async def test_healthz_and_metrics(aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(load_settings(environ={})))
+    settings = load_settings(environ={"CC_RUNTIME__TOPOLOGY": "/nonexistent/topology.toml"})
+    client = await aiohttp_client(create_app(settings))
     resp = await client.get("/healthz")
     assert resp.status == 200
     body = await resp.json()
