@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from control_plane.acd.model import AgentRef, CallOutcome, CallRef, QueueRef
 
@@ -164,9 +165,11 @@ class DecisionTrigger(StrEnum):
     OVERFLOW = "overflow"
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One option the engine weighed: an agent or a queue, with its score (higher wins)."""
+class Candidate(NamedTuple):
+    """One option the engine weighed: an agent or a queue, with its score (higher wins).
+
+    A NamedTuple because dozens are built per decision and tuples are the cheapest to build.
+    """
 
     ref: str
     score: float

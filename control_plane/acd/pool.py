@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 IdleKey = tuple[float | int, ...]
 
 
+def _first_item(pair: tuple[IdleKey, LiveAgent]) -> IdleKey:
+    return pair[0]
+
+
 class AgentPool:
     """Eligible available agents for one call; healthy seats first, then degraded ones."""
 
@@ -86,15 +90,30 @@ class AgentPool:
         return heapq.merge(*lists)
 
     def first(self, kind: OrderKind, limit: int = 1) -> list[LiveAgent]:
-        """Up to `limit` eligible agents in `kind` order."""
-        out: list[LiveAgent] = []
+        """Up to `limit` eligible agents in `kind` order, from the first tier that has any.
+
+        Takes up to `limit` from the head of each proficiency list and sorts that handful,
+        which is cheaper than a lazy k-way merge for the small limits strategies use.
+        """
         if limit <= 0:
-            return out
-        for agent in self.ordered(kind):
-            out.append(agent)
-            if len(out) >= limit:
-                break
-        return out
+            return []
+        skill_id, minimum = self._primary
+        accepts = self._accepts
+        for tier in self._tiers:
+            picked: list[tuple[IdleKey, LiveAgent]] = []
+            for lst in self._index.lists(skill_id, minimum, tier, kind):
+                taken = 0
+                for key in lst:
+                    agent = accepts(int(key[-1]))
+                    if agent is not None:
+                        picked.append((key, agent))
+                        taken += 1
+                        if taken >= limit:
+                            break
+            if picked:
+                picked.sort(key=_first_item)
+                return [agent for _, agent in picked[:limit]]
+        return []
 
     def sample(self, rng: random.Random, k: int) -> list[LiveAgent]:
         """Up to `k` distinct eligible agents drawn uniformly (from the first non-empty tier).

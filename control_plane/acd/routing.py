@@ -99,7 +99,7 @@ def _record(
             trigger,
             call.queue.ref,
             call.ref,
-            tuple(a.ref for a in agents),
+            tuple([a.ref for a in agents]),
             rule,
             candidates,
             elapsed,
@@ -131,11 +131,15 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
 
 def dispatch_call(step: Step, call: LiveCall, trigger: DecisionTrigger) -> bool:
     """Ask the queue's strategy for agents for this call and offer; False if none."""
-    started = step.clock() if step.clock is not None else 0.0
     st = step.st
     queue = call.queue
     level = effective_level(call)
     reqs = queue.reqs[level]
+    has_skill = st.idle.has_skill
+    for skill_id, _ in reqs:
+        if not has_skill(skill_id):
+            return False  # nobody with this skill is free: the usual case under backlog
+    started = step.clock() if step.clock is not None else 0.0
     exclude = call.declined.union(call.offered) if call.offered else call.declined
     pool = AgentPool(
         st.idle, st.agents_by_idx, reqs, exclude, queue.config.seat_policy is SeatPolicy.RANK_DOWN
@@ -171,37 +175,47 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     """Offer the available agent the most urgent call it can take; False if none."""
     started = step.clock() if step.clock is not None else 0.0
     st = step.st
+    calls = st.calls_by_seq
+    idx = agent.idx
+    degraded = agent.seat_degraded
     best: LiveCall | None = None
     best_rank: tuple[int, float, int] | None = None
-    candidates: list[Candidate] = []
-    classes: list[int] = []
-    now = step.now
+    heads: list[LiveCall] = []
     for queue, level in agent.eligible:
         if not queue.waiting_count:
             continue
-        if agent.seat_degraded and queue.config.seat_policy is SeatPolicy.EXCLUDE:
+        if degraded and queue.config.seat_policy is SeatPolicy.EXCLUDE:
             continue
-        call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
+        waiting = queue.waiting
+        if len(waiting) == 1:
+            # No relaxation levels (the common case): the head of the one list.
+            call: LiveCall | None = calls[waiting[0][0][2]]
+            if call is not None and idx in call.declined:
+                call = _head_for(st, queue, agent, 0)
+        else:
+            call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
         if call is None:
             continue
+        heads.append(call)
         rank = (-call.priority_class, call.deadline, call.seq)
-        classes.append(call.priority_class)
-        candidates.append(
-            Candidate(queue.ref.queue, call.priority_class * _CLASS_WEIGHT + now - call.deadline)
-        )
         if best_rank is None or rank < best_rank:
             best, best_rank = call, rank
     if best is None:
         return False
     offer(step, best, (agent,))
-    if len(candidates) == 1:
+    now = step.now
+    candidates = tuple(
+        [Candidate(c.queue.ref.queue, c.priority_class * _CLASS_WEIGHT + now - c.deadline)
+         for c in heads]
+    )
+    if len(heads) == 1:
         rule = "arbitration:only-queue"
-    elif len(set(classes)) > 1:
+    elif any(c.priority_class != best.priority_class for c in heads):
         rule = "arbitration:priority"
     else:
         rule = "arbitration:sl-deadline"
     _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=rule,
-            candidates=tuple(candidates), started=started)
+            candidates=candidates, started=started)
     return True
 
 
