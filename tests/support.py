@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from control_plane.db.credentials import SeatAccount
+from control_plane.runtime import probes
 from control_plane.runtime.stack import sipp_seat_row
 from control_plane.runtime.supervisor import PortClaim, check_port_free
 from control_plane.topology.model import Topology
@@ -143,3 +144,15 @@ def place_calls(target: str, caller: SeatAccount, callee: str, caller_ip: str, t
     return run_sipp(target, SIPP_DIR / "caller.xml", caller_ip, tmp / f"calls-{caller_ip}",
                     "-inf", str(seats), "-s", callee, "-d", str(talk_ms), "-r", str(rate),
                     calls=calls, timeout=30 + calls / rate)
+
+
+def dispatcher_flags(address: str, http_port: int) -> dict[str, str]:
+    """``{destination name: FLAGS}`` of a node's dispatcher (``AP`` = active, probing)."""
+    reply = probes.kamailio_rpc(address, http_port, "dispatcher.list")
+    flags: dict[str, str] = {}
+    for record in reply.get("RECORDS", []):
+        for target in record["SET"]["TARGETS"]:
+            dest = target["DEST"]
+            name = str(dest["ATTRS"]["BODY"]).removeprefix("name=")
+            flags[name] = str(dest["FLAGS"])
+    return flags

@@ -1,0 +1,123 @@
+"""kill -9 of a province core: established calls end cleanly, new calls keep working.
+
+The cores record-route with the pair's logical name and every edge sends such requests
+to a live core of its dispatcher set, so losing core A costs no established call; after
+one probing interval the edges stop choosing A at all, and A comes back by itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from control_plane.runtime import probes
+from control_plane.runtime.stack import Stack
+from control_plane.topology.model import Role
+from tests.conftest import RunningStack
+from tests.support import (
+    SIPP_DIR,
+    answering_seat,
+    dispatcher_flags,
+    free_prefix,
+    place_calls,
+    register_seat,
+    relocated_demo,
+    seat_accounts,
+    write_seats,
+)
+
+
+@pytest.fixture
+def own_tiers() -> Iterator[RunningStack]:
+    """A stack of this test's own: it kills nodes."""
+    path = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
+    topo = relocated_demo(free_prefix())
+    stack = Stack(topo, path / "run")
+    endpoints = stack.start()
+    try:
+        yield RunningStack(topo, stack, endpoints)
+    finally:
+        stack.stop()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _eventually(check: Callable[[], bool], timeout: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.2)
+    raise AssertionError("not reached in time")
+
+
+def test_killing_core_a_loses_no_established_call_and_no_new_call(
+    own_tiers: RunningStack, tmp_path: Path
+) -> None:
+    topo = own_tiers.topo
+    a = topo.by_role(Role.PROVINCE)[0]
+    city, county2 = topo.node("city-1"), topo.node("county-2")
+    base = topo.nodes[0].address.rsplit(".", 1)[0]
+    callee_ip, caller_ip = f"{base}.171", f"{base}.172"
+    (callee,) = seat_accounts(["agent1"])
+    # Every call from its own seat: a seat may hold only a few calls at once.
+    callers = seat_accounts([f"caller{i}" for i in range(10)])
+    caller = callers[0]
+    own_tiers.stack.add_seats([callee, *callers])
+    assert register_seat(f"{city.address}:5060", callee, callee_ip, tmp_path).successful == 1
+
+    # Phase 1: ten calls are up (spread over both cores by Call-ID) when A is killed;
+    # their BYEs come after the kill.
+    def a_transactions() -> int:
+        return int(probes.kamailio_rpc(a.rpc_address, a.http_port, "tm.stats")["total"])
+
+    before = a_transactions()
+    answer = answering_seat(callee_ip, tmp_path / "p1", calls=10)
+    seats = write_seats(tmp_path / "callers.csv", callers)
+    (tmp_path / "p1c").mkdir()
+    talking = subprocess.Popen(
+        ["sipp", f"{county2.address}:5060", "-sf", str(SIPP_DIR / "caller.xml"),
+         "-i", caller_ip, "-p", "5060", "-m", "10", "-r", "10", "-d", "6000", "-nostdin",
+         "-inf", str(seats), "-s", "agent1", "-trace_stat", "-stf",
+         str(tmp_path / "p1c" / "stat.csv"), "-trace_err", "-error_file",
+         str(tmp_path / "p1c" / "errors.log"), "-timeout", "60s"],
+        cwd=tmp_path / "p1c", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)
+    assert a_transactions() - before >= 2, "core A carried none of the calls: test is moot"
+    own_tiers.stack.daemon(a.name).process.kill()  # SIGKILL to the main process...
+    own_tiers.stack.daemon(a.name).stop(0.1)  # ...and its forked workers with it
+    assert talking.wait(timeout=60) == 0, (tmp_path / "p1c" / "errors.log").read_text(
+        errors="replace")[-3000:]
+    assert answer.wait(timeout=30) == 0
+
+    # Phase 2: the edges mark A down within a few probing intervals...
+    _eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
+                .startswith("I"), timeout=15)
+    assert dispatcher_flags(city.rpc_address, city.http_port)[a.name].startswith("I")
+    # ...and from then on no new call fails.
+    answer = answering_seat(callee_ip, tmp_path / "p2", calls=30)
+    calls = place_calls(f"{county2.address}:5060", caller, "agent1", caller_ip,
+                        tmp_path / "p2", calls=30, rate=5, talk_ms=200)
+    answer.wait(timeout=30)
+    assert calls.successful == 30 and calls.failed == 0, calls.output
+
+    # Phase 3: A returns, learns the registrations from B (DMQ sync), and is used again.
+    own_tiers.stack.restart(a.name)
+    _eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
+                .startswith("A"), timeout=15)
+
+    def a_knows_callee() -> bool:
+        dump = probes.kamailio_rpc(a.rpc_address, a.http_port, "ul.dump")
+        return any(x["Info"]["AoR"] == "agent1@cc.local"
+                   for x in dump["Domains"][0]["Domain"]["AoRs"])
+
+    _eventually(a_knows_callee, timeout=15)
+    answer = answering_seat(callee_ip, tmp_path / "p3", calls=1)
+    direct = place_calls(f"{a.address}:5060", caller, "agent1", caller_ip, tmp_path / "p3")
+    answer.wait(timeout=30)
+    assert direct.successful == 1, direct.output
