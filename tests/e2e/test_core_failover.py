@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -121,3 +122,35 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
     direct = place_calls(f"{a.address}:5060", caller, "agent1", caller_ip, tmp_path / "p3")
     answer.wait(timeout=30)
     assert direct.successful == 1, direct.output
+
+
+def test_an_edge_that_loses_every_parent_answers_503_and_says_so(
+    own_tiers: RunningStack,
+) -> None:
+    from tests.rawsip import RawSipClient
+
+    topo = own_tiers.topo
+    county2 = topo.node("county-2")
+    for core in topo.by_role(Role.PROVINCE):
+        own_tiers.stack.daemon(core.name).stop(0.5)
+    base = topo.nodes[0].address.rsplit(".", 1)[0]
+    client = RawSipClient(f"{base}.181", (county2.address, 5060), timeout=15)
+    try:
+        reply = client.request("REGISTER", "someone", topo.domain)
+    finally:
+        client.close()
+    # Answered, not left to time out: 503 with a hint when to come back.
+    assert reply is not None and reply.status == 503
+    assert reply.headers.get("retry-after") == "5"
+
+    def parents_down() -> float:
+        url = f"http://{county2.rpc_address}:{county2.http_port}/metrics"
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            for line in resp.read().decode().splitlines():
+                if line.startswith("kamailio_script_cc_parents_down "):
+                    return float(line.split()[1])
+        return -1.0
+
+    _eventually(lambda: parents_down() == 2, timeout=15)
+    log = own_tiers.stack.daemon(county2.name).spec.log_path.read_text(errors="replace")
+    assert "is down" in log
