@@ -19,6 +19,13 @@ class TopologyError(ValueError):
     """The topology description is inconsistent; the message names the node and field."""
 
 
+# Tunables of kamailio.cfg an operator may set per topology (#!define overrides).
+LIMIT_NAMES = frozenset({
+    "SEAT_MAX_CALLS", "TENANT_MAX_CALLS", "SRC_PPS", "TENANT_PPS", "AUTH_FAIL_MAX",
+    "PIKE_DENSITY", "MAX_MSG_LEN", "MAX_RURI_LEN",
+})
+
+
 class Role(StrEnum):
     """What a Kamailio node does in the tiers (selects ``WITH_<ROLE>`` in kamailio.cfg)."""
 
@@ -87,6 +94,7 @@ class Topology:
     nodes: tuple[KamailioNode, ...]
     rtpengine: RtpengineNode = field(default_factory=RtpengineNode)
     control_plane: ControlPlaneNode = field(default_factory=ControlPlaneNode)
+    limits: tuple[tuple[str, int], ...] = ()
 
     def node(self, name: str) -> KamailioNode:
         """The node called ``name``; :class:`KeyError` names it when absent."""
@@ -142,6 +150,8 @@ class Topology:
                 f"evapi_port = {n.evapi_port}",
                 "parents = [" + ", ".join(_q(p) for p in n.parents) + "]", "",
             ]
+        if self.limits:
+            out += ["[limits]", *(f"{k} = {v}" for k, v in self.limits), ""]
         for table, obj in (("rtpengine", self.rtpengine), ("control_plane", self.control_plane)):
             out.append(f"[{table}]")
             for key, value in asdict(obj).items():
@@ -186,6 +196,11 @@ class Topology:
                         f"node {node.name}: a {node.role} cannot hang under "
                         f"{parent.role} {parent_name}"
                     )
+        for name, value in self.limits:
+            if name not in LIMIT_NAMES:
+                raise TopologyError(f"limits: unknown {name!r}; known: {sorted(LIMIT_NAMES)}")
+            if value <= 0:
+                raise TopologyError(f"limits: {name} must be a positive integer")
         if not self.by_role(Role.PROVINCE):
             raise TopologyError("the topology has no province node")
         rtp = self.rtpengine
@@ -248,8 +263,9 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
             nodes=tuple(_node_from(n, i) for i, n in enumerate(raw.get("node", []))),
             rtpengine=RtpengineNode(**raw.get("rtpengine", {})),
             control_plane=ControlPlaneNode(**raw.get("control_plane", {})),
+            limits=tuple((str(k), int(v)) for k, v in raw.get("limits", {}).items()),
         )
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TopologyError(f"{source}: {exc}") from exc
     topo.validate()
     return topo

@@ -66,7 +66,7 @@ def _substdef(name: str, value: str) -> str:
 def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
                 secrets: SiteSecrets) -> str:
     """The generated ``node.cfg``: role, per-node values, then the shared cfg."""
-    defines = [f"WITH_{node.role.value.upper()}"]
+    defines = [f"WITH_{node.role.value.upper()}", *(f"{k} {v}" for k, v in topo.limits)]
     values = {
         "NODE_NAME": node.name,
         "MY_SIP_IP": node.address,

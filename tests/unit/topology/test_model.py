@@ -85,3 +85,13 @@ def test_no_province_is_refused() -> None:
 def test_bad_toml_is_named() -> None:
     with pytest.raises(TopologyError, match="not valid TOML"):
         parse_topology("[[node]", "mine.toml")
+
+
+def test_limits_override_cfg_tunables_and_unknown_ones_are_refused() -> None:
+    topo = parse_topology(BASE + "[limits]\nSEAT_MAX_CALLS = 9\n")
+    assert topo.limits == (("SEAT_MAX_CALLS", 9),)
+    assert parse_topology(topo.to_toml()).limits == topo.limits
+    with pytest.raises(TopologyError, match="unknown 'SPEED'"):
+        parse_topology(BASE + "[limits]\nSPEED = 9\n")
+    with pytest.raises(TopologyError, match="positive"):
+        parse_topology(BASE + "[limits]\nSRC_PPS = 0\n")

@@ -87,3 +87,12 @@ def test_write_node_and_rtpengine(topo, tmp_path: Path) -> None:
 def test_too_long_run_dir_is_refused(topo, tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="too long"):
         write_node(topo.node("prov-a"), topo, tmp_path / ("x" * 120), _secrets(tmp_path))
+
+
+def test_limits_become_defines_before_the_shared_cfg(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    topo = replace(parse_topology(DEMO_TOPOLOGY.read_text()), limits=(("SRC_PPS", 5000),))
+    text = node_header(topo.node("city-1"), topo, tmp_path, _secrets(tmp_path))
+    assert text.index("#!define SRC_PPS 5000") < text.index("include_file")
+    assert "#!ifndef SRC_PPS" in KAMAILIO_CFG.read_text()
