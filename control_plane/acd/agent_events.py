@@ -40,6 +40,8 @@ def compute_eligibility(st: AcdState, agent: LiveAgent) -> None:
         if level is not None:
             eligible.append((queue, level))
     agent.eligible = eligible
+    agent.strict = [queue for queue, level in eligible if not level]
+    agent.relaxed = [(queue, level) for queue, level in eligible if level]
 
 
 def on_agent_logged_in(step: Step, event: AgentLoggedIn) -> None:

@@ -98,11 +98,11 @@ def on_call_arrived(step: Step, event: CallArrived) -> None:
     klass = classify(tenant.config.priority, event.caller, event.attributes, event.priority_class)
     seq = st.next_call_seq
     st.next_call_seq += 1
+    deadline = now + queue.config.service_level.threshold_s
     call = LiveCall(
         ref=event.call, seq=seq, queue=queue, caller=event.caller, priority_class=klass,
-        priority=event.priority, arrived_at=now, entered_at=now,
-        deadline=now + queue.config.service_level.threshold_s,
-        key=(-int(klass), -event.priority, seq),
+        priority=event.priority, arrived_at=now, entered_at=now, deadline=deadline,
+        key=(-int(klass), -event.priority, seq), rank=(-klass, deadline, seq),
     )
     st.calls[event.call] = call
     st.calls_by_seq[seq] = call
@@ -170,6 +170,7 @@ def fail_offer(step: Step, call: LiveCall, agent: LiveAgent, no_answer: bool, no
     """An offer failed: maybe pause the agent; re-queue the call once nobody rings for it."""
     withdraw_offer(step, call, agent, notify=notify)
     call.declined.add(agent.idx)
+    call.has_declined = True
     paused = no_answer and call.queue.config.pause_on_no_answer and not agent.active
     if paused:
         set_paused(agent, NO_ANSWER_REASON)

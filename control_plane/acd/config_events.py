@@ -72,7 +72,7 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
         queue = QueueState(
             config=config, ref=ref, reqs=reqs, strategy=STRATEGIES[config.strategy],
             waiting=[[] for _ in reqs], arrivals=DecayingRate(),
-            handle=Ewma(config.expected_handle_s),
+            handle=Ewma(config.expected_handle_s), calls_by_seq=st.calls_by_seq,
         )
         st.queues[ref] = queue
     else:
@@ -83,10 +83,12 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
         queue.config, queue.reqs, queue.strategy = config, reqs, STRATEGIES[config.strategy]
         queue.waiting = [[] for _ in reqs]
         queue.waiting_count = 0
+        queue.top = None
         queue.risk_level = min(queue.risk_level, queue.max_level)
         for call in calls:
             call.level = min(call.level, queue.max_level)
             call.deadline = call.arrived_at + config.service_level.threshold_s
+            call.rank = (-call.priority_class, call.deadline, call.seq)
             enqueue(call)
     for sid, _ in reqs[0]:
         st.skill_queues.setdefault(sid, set()).add(ref)

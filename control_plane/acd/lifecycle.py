@@ -152,7 +152,9 @@ def move_to_queue(step: Step, call: LiveCall, target: QueueState, reason: str) -
     call.level = 0
     call.entered_at = step.now
     call.deadline = call.arrived_at + target.config.service_level.threshold_s
+    call.rank = (-call.priority_class, call.deadline, call.seq)
     call.declined.clear()
+    call.has_declined = False
     enqueue(call)
     arm_call_timers(step, call)
     step.commands.append(MoveToQueue(call.ref, source.ref, target.ref, reason))

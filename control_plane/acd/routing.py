@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left, insort
 from collections.abc import Callable
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from control_plane.acd.commands import (
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 # Cross-queue arbitration score: the class dominates, then seconds past the SL deadline.
 _CLASS_WEIGHT = 1e9
+_rank = attrgetter("rank")
+_has_declined = attrgetter("has_declined")
 
 
 class Step:
@@ -60,9 +63,13 @@ def position_of(call: LiveCall) -> int:
 def enqueue(call: LiveCall) -> None:
     """Put the call (back) into its queue at the place its key gives it."""
     queue = call.queue
-    insort(queue.waiting[call.level], call.key)
+    key = call.key
+    insort(queue.waiting[call.level], key)
     queue.waiting_count += 1
     call.state = CallState.QUEUED
+    top = queue.top
+    if top is None or key < top.key:
+        queue.top = call
 
 
 def dequeue(call: LiveCall) -> None:
@@ -71,6 +78,9 @@ def dequeue(call: LiveCall) -> None:
     lst = queue.waiting[call.level]
     del lst[bisect_left(lst, call.key)]
     queue.waiting_count -= 1
+    if queue.top is call:
+        firsts = [lst[0] for lst in queue.waiting if lst]
+        queue.top = queue.calls_by_seq[min(firsts)[2]] if firsts else None
 
 
 def effective_level(call: LiveCall) -> int:
@@ -171,46 +181,67 @@ def _head_for(st: AcdState, queue: QueueState, agent: LiveAgent, lowest: int) ->
     return best
 
 
-def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
-    """Offer the available agent the most urgent call it can take; False if none."""
-    started = step.clock() if step.clock is not None else 0.0
-    st = step.st
-    calls = st.calls_by_seq
+def _heads_fast(st: AcdState, agent: LiveAgent) -> list[LiveCall] | None:
+    """The heads an agent can take, or None when a declined head needs the full walk.
+
+    Queues the agent serves at the strict level offer their first call (`top`), read by a
+    comprehension; only queues it serves relaxed need a per-level look.
+    """
+    heads = [call for queue in agent.strict if (call := queue.top) is not None]
+    for queue, level in agent.relaxed:
+        if queue.waiting_count:
+            call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
+            if call is not None:
+                heads.append(call)
+    if any(map(_has_declined, heads)):
+        return None
+    return heads
+
+
+def _heads_full(st: AcdState, agent: LiveAgent) -> list[LiveCall]:
+    """The heads an agent can take, skipping calls it declined and queues excluding its seat."""
     idx = agent.idx
     degraded = agent.seat_degraded
-    best: LiveCall | None = None
-    best_rank: tuple[int, float, int] | None = None
     heads: list[LiveCall] = []
     for queue, level in agent.eligible:
         if not queue.waiting_count:
             continue
         if degraded and queue.config.seat_policy is SeatPolicy.EXCLUDE:
             continue
-        waiting = queue.waiting
-        if len(waiting) == 1:
-            # No relaxation levels (the common case): the head of the one list.
-            call: LiveCall | None = calls[waiting[0][0][2]]
-            if call is not None and idx in call.declined:
-                call = _head_for(st, queue, agent, 0)
-        else:
+        call = queue.top
+        if len(queue.waiting) > 1 or (call is not None and idx in call.declined):
             call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
-        if call is None:
-            continue
-        heads.append(call)
-        rank = (-call.priority_class, call.deadline, call.seq)
-        if best_rank is None or rank < best_rank:
-            best, best_rank = call, rank
-    if best is None:
+        if call is not None:
+            heads.append(call)
+    return heads
+
+
+def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
+    """Offer the available agent the most urgent call it can take; False if none.
+
+    Each eligible queue offers its most urgent call the agent may take; they are ranked by
+    priority class, then service-level deadline, then arrival, and the audit lists them in
+    that order (the winner first).
+    """
+    started = step.clock() if step.clock is not None else 0.0
+    st = step.st
+    heads = None if agent.seat_degraded else _heads_fast(st, agent)
+    if heads is None:
+        heads = _heads_full(st, agent)
+    if not heads:
         return False
+    heads.sort(key=_rank)
+    best = heads[0]
     offer(step, best, (agent,))
     now = step.now
+    make = tuple.__new__
     candidates = tuple(
-        [Candidate(c.queue.ref.queue, c.priority_class * _CLASS_WEIGHT + now - c.deadline)
+        [make(Candidate, (c.queue.ref.queue, c.priority_class * _CLASS_WEIGHT + now - c.deadline))
          for c in heads]
     )
     if len(heads) == 1:
         rule = "arbitration:only-queue"
-    elif any(c.priority_class != best.priority_class for c in heads):
+    elif heads[-1].priority_class != best.priority_class:
         rule = "arbitration:priority"
     else:
         rule = "arbitration:sl-deadline"

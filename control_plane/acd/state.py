@@ -52,6 +52,7 @@ class QueueState:
     waiting: list[list[CallKey]]
     arrivals: DecayingRate
     handle: Ewma
+    calls_by_seq: dict[int, LiveCall]  # the state's own map, to find the new head on dequeue
     waiting_count: int = 0
     logged_in: int = 0
     staffed: int = 0
@@ -60,6 +61,9 @@ class QueueState:
     risk: float = 0.0
     risk_checked_at: float = float("-inf")
     round_robin_last: tuple[int, int] | None = None
+    # The queue's first waiting call over all levels (least key), kept so arbitration reads
+    # one attribute per queue instead of lists, keys and a dict.
+    top: LiveCall | None = None
 
     @property
     def max_level(self) -> int:
@@ -88,6 +92,9 @@ class LiveAgent:
     seat_registered: bool = True
     seat_degraded: bool = False
     eligible: list[tuple[QueueState, int]] = field(default_factory=list)
+    # `eligible` split for arbitration: queues served at the strict level, and the others.
+    strict: list[QueueState] = field(default_factory=list)
+    relaxed: list[tuple[QueueState, int]] = field(default_factory=list)
     idle_keys: tuple[tuple[float, int], tuple[int, float, int], tuple[float, float, int],
                      tuple[int, int]] | None = None
     idle_degraded: bool = False
@@ -119,10 +126,15 @@ class LiveCall:
     entered_at: float
     deadline: float
     key: CallKey
+    # Cross-queue arbitration order (class first, then SL deadline, then arrival); kept with
+    # `deadline` so an agent's queues are ranked by C-level comparisons.
+    rank: tuple[int, float, int]
     level: int = 0
     state: CallState = CallState.QUEUED
     offered: list[int] = field(default_factory=list)
     declined: set[int] = field(default_factory=set)
+    # Mirrors `bool(declined)`: arbitration checks it without touching the set.
+    has_declined: bool = False
     offers: int = 0
     callback: bool = False
     agent: int | None = None
