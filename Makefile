@@ -41,7 +41,10 @@ test-security: install
 bench-acd: install
 	$(PY) -m loadtests.bench_acd
 
-bench: bench-acd
+bench-sip: install
+	$(PY) -m loadtests.bench_sip
+
+bench: bench-acd bench-sip
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache

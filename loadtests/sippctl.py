@@ -7,6 +7,7 @@ Shared by the tests and the benchmarks, so both exercise the same scenarios
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +100,71 @@ def place_calls(target: str, caller: SeatAccount, callee: str, caller_ip: str, t
     return run_sipp(target, SIPP_DIR / "caller.xml", caller_ip, tmp / f"calls-{caller_ip}",
                     "-inf", str(seats), "-s", callee, "-d", str(talk_ms), "-r", str(rate),
                     calls=calls, timeout=30 + calls / rate)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One fixed-rate SIPp run of a ramp: what was offered, what got through, how fast."""
+
+    rate: float
+    calls: int
+    successful: int
+    failed: int
+    seconds: float
+    achieved: float
+    p50_ms: float
+    p95_ms: float
+    passed: bool
+    reason: str
+
+
+# A step passes when (almost) nothing failed, the rate was really delivered, and setup
+# stayed interactive; past that the rate is not sustainable.
+MAX_FAILED_SHARE = 0.001
+MIN_DELIVERED_SHARE = 0.85
+MAX_P95_MS = 500.0
+
+
+def sipp_step(args: list[str], rate: float, seconds: float, workdir: Path, *,
+              limit: int | None = None, patience: float = 30.0) -> StepResult:
+    """Offer ``rate`` calls/s for ``seconds`` (``args`` name the target and scenario)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    calls = max(1, int(rate * seconds))
+    argv = ["sipp", *args, "-p", "5060", "-r", str(int(rate)), "-m", str(calls),
+            "-l", str(limit or max(200, int(rate * 5))), "-nostdin",
+            "-trace_stat", "-stf", str(workdir / "stat.csv"), "-trace_rtt", "-rtt_freq", "1",
+            "-trace_err", "-error_file", str(workdir / "errors.log"),
+            "-timeout", f"{int(seconds + patience)}s", "-max_socket", "100"]
+    start = time.monotonic()
+    subprocess.run(argv, cwd=workdir, capture_output=True, timeout=seconds + patience + 30,
+                   check=False)
+    elapsed = time.monotonic() - start
+    successful, failed = _sipp_counts(workdir / "stat.csv")
+    times = sorted(_rtt_ms(workdir))
+    p50 = times[len(times) // 2] if times else 0.0
+    p95 = times[int(len(times) * 0.95)] if times else 0.0
+    achieved = successful / elapsed if elapsed > 0 else 0.0
+    reason = ""
+    if failed > calls * MAX_FAILED_SHARE or successful + failed < calls:
+        reason = f"{failed} failed, {calls - successful - failed} unfinished"
+    elif successful < calls * MIN_DELIVERED_SHARE:
+        reason = "rate not delivered"
+    elif achieved < rate * MIN_DELIVERED_SHARE and seconds >= 2:
+        reason = f"only {achieved:.0f}/s delivered"
+    elif p95 > MAX_P95_MS:
+        reason = f"p95 setup {p95:.0f} ms"
+    return StepResult(rate, calls, successful, failed, round(elapsed, 2), round(achieved, 1),
+                      p50, p95, not reason, reason)
+
+
+def _rtt_ms(workdir: Path) -> list[float]:
+    out: list[float] = []
+    for path in workdir.glob("*_rtt.csv"):
+        for line in path.read_text(errors="replace").splitlines()[1:]:
+            parts = line.split(";")
+            if len(parts) >= 2:
+                try:
+                    out.append(float(parts[1]))
+                except ValueError:
+                    continue
+    return out

@@ -175,13 +175,12 @@ def seat_traffic_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
 
 def add_seats(site: SiteSecrets, accounts: Iterable[SeatAccount]) -> None:
     """Give seats SIP credentials in the run's database (the registrar reads them live)."""
-    from control_plane.db.credentials import set_seat_password
+    from control_plane.db.credentials import set_seat_passwords
     from control_plane.db.engine import make_engine
 
     engine = make_engine(f"sqlite:///{site.credentials_db}")
     try:
-        for account in accounts:
-            set_seat_password(engine, account)
+        set_seat_passwords(engine, accounts)
     finally:
         engine.dispose()
 

@@ -1,0 +1,126 @@
+"""Analytics benchmark: sink ingest on chDB and the 18.16 server, rollup vs raw queries.
+
+    .venv/bin/python -m loadtests.bench_analytics [--rows N] [--queries Q]
+
+Events go through the whole sink path (validation, spool with fsync, batched inserts).
+Dashboard figures are the daily queue KPIs of one tenant over 30 days, answered from the
+15-minute rollup and, for comparison, from raw rows, in the same run. The last line of
+output is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from analytics.kpis import Dimension, Grain, KpiQuery, Source, queue_kpis
+from analytics.sink.backend import AnalyticsBackend
+from analytics.sink.writer import EventSink
+
+DAYS = 30
+START = datetime(2026, 2, 1, tzinfo=UTC) - timedelta(hours=8)  # Shanghai midnight
+
+
+def generate(rows: int, seed: int = 1) -> Iterator[dict[str, object]]:
+    """Queue-call segments spread over 30 days, 5 tenants, 20 queues, 200 agents."""
+    rng = random.Random(seed)
+    span = DAYS * 86400
+    t0 = int(START.timestamp())
+    for n in range(rows):
+        answered = rng.random() < 0.85
+        wait = int(rng.expovariate(1 / 25_000))
+        yield {
+            "event_id": f"b{n:010d}", "tenant": f"tenant{n % 5}", "queue": f"q{n % 20}",
+            "skill": f"s{n % 7}", "call_id": f"call{n}", "caller_key": f"k{rng.randrange(10**6)}",
+            "enqueued_at": t0 + rng.randrange(span),
+            "outcome": "answered" if answered else "abandoned", "wait_ms": min(wait, 600_000),
+            "talk_ms": int(rng.lognormvariate(11.9, 0.5)) if answered else 0,
+            "wrap_ms": 15_000 if answered else 0,
+            "agent": f"a{rng.randrange(200)}" if answered else "",
+        }
+
+
+async def ingest(backend: AnalyticsBackend, spool: Path, rows: int) -> float:
+    """Rows per second through the sink, from first emit to last insert."""
+    sink = EventSink(backend, spool)
+    await sink.start()
+    await sink.flush()  # the schema is created before the clock starts
+    # Generated before the clock starts: the figure is the sink's, not the generator's.
+    events = [("queue_calls", e) for e in generate(rows)]
+    began = time.perf_counter()
+    for first in range(0, rows, 10_000):
+        await sink.emit_many(events[first:first + 10_000])
+    await sink.flush(within_s=3600)
+    elapsed = time.perf_counter() - began
+    await sink.close()
+    return rows / elapsed
+
+
+def query_latencies(backend: AnalyticsBackend, source: Source, n: int) -> list[float]:
+    """Milliseconds of n daily-KPI questions over 30 days for one tenant."""
+    out = []
+    for i in range(n):
+        q = KpiQuery(f"tenant{i % 5}", START, START + timedelta(days=DAYS), Grain.DAY,
+                     by=(Dimension.QUEUE,), source=source)
+        began = time.perf_counter()
+        queue_kpis(backend, q)
+        out.append((time.perf_counter() - began) * 1000)
+    return out
+
+
+def _pct(values: list[float], p: float) -> float:
+    return round(statistics.quantiles(values, n=100)[int(p) - 1], 2) if len(values) > 1 \
+        else round(values[0], 2)
+
+
+def main() -> None:
+    """Run the benchmark and print its JSON summary last."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=40)
+    args = parser.parse_args()
+    from analytics.sink.backends.chdb_backend import ChdbBackend
+    from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
+    from tests.integration.analytics.clickhouse_server import start_clickhouse
+
+    root = Path(tempfile.mkdtemp(prefix="cc-bench-", dir="/tmp"))
+    server = start_clickhouse(root / "server")
+    try:
+        chdb = ChdbBackend(root / "chdb", database="bench")
+        chdb_rate = asyncio.run(ingest(chdb, root / "spool-chdb", args.rows))
+        print(f"chDB ingest: {chdb_rate:,.0f} rows/s", flush=True)
+        remote = ClickHouseBackend(server.host, server.port, database="bench")
+        server_rate = asyncio.run(ingest(remote, root / "spool-server", args.rows))
+        print(f"server ingest: {server_rate:,.0f} rows/s", flush=True)
+        rollup = query_latencies(chdb, Source.ROLLUP, args.queries)
+        raw = query_latencies(chdb, Source.RAW, args.queries)
+        server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
+        server_raw = query_latencies(remote, Source.RAW, args.queries)
+        summary = {
+            "rows": args.rows,
+            "ingest_rows_per_s_chdb": round(chdb_rate),
+            "ingest_rows_per_s_server": round(server_rate),
+            "dashboard_p50_ms": _pct(rollup, 50), "dashboard_p95_ms": _pct(rollup, 95),
+            "raw_p50_ms": _pct(raw, 50), "raw_p95_ms": _pct(raw, 95),
+            "server_dashboard_p95_ms": _pct(server_rollup, 95),
+            "server_raw_p95_ms": _pct(server_raw, 95),
+        }
+        chdb.close()
+        remote.close()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
