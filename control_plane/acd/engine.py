@@ -55,7 +55,7 @@ from control_plane.acd.lifecycle import (
 )
 from control_plane.acd.model import AgentRef, AgentState, CallRef, CallState, QueueRef
 from control_plane.acd.policies import overflow as overflow_policy
-from control_plane.acd.routing import Step, dispatch_call, position_of
+from control_plane.acd.routing import Step, arm_call_timer, dispatch_call, position_of
 from control_plane.acd.state import AcdState
 from control_plane.acd.strategies import STRATEGIES
 from control_plane.acd.timers import TimerKind
@@ -160,18 +160,18 @@ class Engine:
                 raise_level(step, call)
             elif kind is TimerKind.ANNOUNCE and call.state is CallState.QUEUED:
                 announce(step, call)
-                st.timers.set(kind, subject, step.now + (queue.config.announce_period_s or 0.0))
+                arm_call_timer(step, kind, call, step.now + (queue.config.announce_period_s or 0.0))
             elif kind is TimerKind.MAX_WAIT:
                 if call.state is CallState.QUEUED:
                     overflow(step, call, overflow_policy.on_max_wait(queue.config.overflow),
                              "max_wait")
                 else:  # ringing: decide once the offer resolved
-                    st.timers.set(kind, subject, step.now + queue.config.ring_timeout_s)
+                    arm_call_timer(step, kind, call, step.now + queue.config.ring_timeout_s)
             elif kind is TimerKind.PROGRESS and call.state is CallState.OFFERED:
                 if not dispatch_call(step, call, DecisionTrigger.PROGRESSED):
-                    st.timers.set(kind, subject, step.now + queue.config.progressive_step_s)
+                    arm_call_timer(step, kind, call, step.now + queue.config.progressive_step_s)
             elif kind is TimerKind.ANNOUNCE:
-                st.timers.set(kind, subject, step.now + (queue.config.announce_period_s or 0.0))
+                arm_call_timer(step, kind, call, step.now + (queue.config.announce_period_s or 0.0))
 
     # Read-only views for adapters, the simulator and tests.
 

@@ -30,6 +30,7 @@ from control_plane.acd.policies import overflow as overflow_policy
 from control_plane.acd.policies.relaxation import next_risk_level
 from control_plane.acd.routing import (
     Step,
+    arm_call_timer,
     cancel_call_timers,
     dequeue,
     dispatch_call,
@@ -51,12 +52,13 @@ def arm_call_timers(step: Step, call: LiveCall) -> None:
     config = call.queue.config
     if call.level < len(config.relaxation):
         due = call.entered_at + config.relaxation[call.level].after_s
-        timers.set(TimerKind.RELAX, call.seq, due)
+        arm_call_timer(step, TimerKind.RELAX, call, due)
     if not call.callback:
         if config.overflow.max_wait_s is not None:
-            timers.set(TimerKind.MAX_WAIT, call.seq, call.entered_at + config.overflow.max_wait_s)
+            due = call.entered_at + config.overflow.max_wait_s
+            arm_call_timer(step, TimerKind.MAX_WAIT, call, due)
         if config.announce_period_s:
-            timers.set(TimerKind.ANNOUNCE, call.seq, step.now + config.announce_period_s)
+            arm_call_timer(step, TimerKind.ANNOUNCE, call, step.now + config.announce_period_s)
     if config.sla_risk is not None and not timers.is_set(TimerKind.SLA_RISK, call.queue.ref):
         timers.set(TimerKind.SLA_RISK, call.queue.ref, step.now + config.sla_risk.eval_period_s)
 
@@ -81,10 +83,11 @@ def finish(step: Step, call: LiveCall, outcome: CallOutcome) -> None:
         dequeue(call)
     cancel_call_timers(step, call)
     freed = []
-    for idx in list(call.offered):
-        agent = st.agents_by_idx[idx]
-        withdraw_offer(step, call, agent, notify=True)
-        freed.append(agent)
+    if call.offered:
+        for idx in list(call.offered):
+            agent = st.agents_by_idx[idx]
+            withdraw_offer(step, call, agent, notify=True)
+            freed.append(agent)
     call.state = CallState.ENDED
     del st.calls[call.ref]
     del st.calls_by_seq[call.seq]
@@ -182,9 +185,8 @@ def raise_level(step: Step, call: LiveCall) -> None:
     else:
         call.level += 1
     if call.level < len(queue.config.relaxation):
-        step.st.timers.set(
-            TimerKind.RELAX, call.seq, call.entered_at + queue.config.relaxation[call.level].after_s
-        )
+        due = call.entered_at + queue.config.relaxation[call.level].after_s
+        arm_call_timer(step, TimerKind.RELAX, call, due)
     if call.state is CallState.QUEUED:
         dispatch_call(step, call, DecisionTrigger.RELAXED)
 
@@ -222,7 +224,8 @@ def evaluate_risk(step: Step, queue: QueueState) -> None:
 
 def after_work(step: Step, agent: LiveAgent) -> None:
     """Wrap-up is over: pause if a pause was requested during the call, else ready."""
-    step.st.timers.cancel(TimerKind.WRAP_UP, agent.idx)
+    if agent.state is AgentState.WRAP_UP:  # only a wrapping-up agent has the timer armed
+        step.st.timers.cancel(TimerKind.WRAP_UP, agent.idx)
     if agent.pending_pause is not None:
         set_paused(agent, agent.pending_pause)
         agent.pending_pause = None

@@ -76,10 +76,17 @@ def dequeue(call: LiveCall) -> None:
     """Take a queued call out of its queue's waiting list."""
     queue = call.queue
     lst = queue.waiting[call.level]
-    del lst[bisect_left(lst, call.key)]
     queue.waiting_count -= 1
-    if queue.top is call:
-        firsts = [lst[0] for lst in queue.waiting if lst]
+    if queue.top is not call:
+        del lst[bisect_left(lst, call.key)]
+        return
+    # The queue's first call (what agents take) is first in its list: no search needed.
+    del lst[0]
+    waiting = queue.waiting
+    if len(waiting) == 1:
+        queue.top = queue.calls_by_seq[lst[0][2]] if lst else None
+    else:
+        firsts = [lst[0] for lst in waiting if lst]
         queue.top = queue.calls_by_seq[min(firsts)[2]] if firsts else None
 
 
@@ -109,7 +116,7 @@ def _record(
             trigger,
             call.queue.ref,
             call.ref,
-            tuple([a.ref for a in agents]),
+            (agents[0].ref,) if len(agents) == 1 else tuple([a.ref for a in agents]),
             rule,
             candidates,
             elapsed,
@@ -128,7 +135,8 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
     ring = queue.config.ring_timeout_s
     due = step.now + ring
     for agent in agents:
-        st.idle.remove(agent)
+        if agent.idle_keys is not None:
+            st.idle.remove(agent)
         agent.offer = call.seq
         if agent.state is AgentState.READY:
             agent.state = AgentState.OFFERED
@@ -136,7 +144,7 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
         st.timers.set(TimerKind.RING, (call.seq, agent.idx), due)
         step.commands.append(OfferCall(call.ref, agent.ref, queue.ref, ring, call.callback))
     if queue.strategy.progressive:
-        st.timers.set(TimerKind.PROGRESS, call.seq, step.now + queue.config.progressive_step_s)
+        arm_call_timer(step, TimerKind.PROGRESS, call, step.now + queue.config.progressive_step_s)
 
 
 def dispatch_call(step: Step, call: LiveCall, trigger: DecisionTrigger) -> bool:
@@ -273,8 +281,17 @@ def withdraw_offer(step: Step, call: LiveCall, agent: LiveAgent, notify: bool) -
         step.commands.append(CancelOffer(call.ref, agent.ref))
 
 
+def arm_call_timer(step: Step, kind: TimerKind, call: LiveCall, due: float) -> None:
+    """Arm one of the call's own timers (every call timer goes through here)."""
+    call.timed = True
+    step.st.timers.set(kind, call.seq, due)
+
+
 def cancel_call_timers(step: Step, call: LiveCall) -> None:
     """Disarm the timers that belong to a waiting call."""
+    if not call.timed:
+        return
+    call.timed = False
     timers = step.st.timers
     seq = call.seq
     for kind in (TimerKind.RELAX, TimerKind.MAX_WAIT, TimerKind.ANNOUNCE, TimerKind.PROGRESS):

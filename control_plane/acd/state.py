@@ -136,6 +136,9 @@ class LiveCall:
     # Mirrors `bool(declined)`: arbitration checks it without touching the set.
     has_declined: bool = False
     offers: int = 0
+    # True once a call timer (relax, max wait, announce, progress) may be armed; lets the
+    # common call that never had one skip four cancellations on connect and on hang-up.
+    timed: bool = False
     callback: bool = False
     agent: int | None = None
     connected_at: float = 0.0
