@@ -148,6 +148,17 @@ def stop(config: ConfigOption = None, run_dir: RunDirOption = None) -> None:
     typer.echo(f"stopped {len(endpoints)} daemons")
 
 
+# The simulator parses its own options (argparse), so every argument, --help included, is
+# passed through untouched.
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def simulate(ctx: typer.Context) -> None:
+    """Run the ACD simulator on synthetic traffic (see `callcenter simulate --help`)."""
+    from control_plane.acd.sim.__main__ import main as simulate_main
+
+    raise typer.Exit(simulate_main(ctx.args))
+
+
 def main() -> None:
     """Entry point of the ``callcenter`` script."""
     try:
