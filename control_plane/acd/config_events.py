@@ -90,6 +90,10 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
             call.deadline = call.arrived_at + config.service_level.threshold_s
             call.rank = (-call.priority_class, call.deadline, call.seq)
             enqueue(call)
+        # Ringing calls re-enter the queue at their level if the offer fails: it must exist.
+        for call in st.calls.values():
+            if call.queue is queue and call.level > queue.max_level:
+                call.level = queue.max_level
     for sid, _ in reqs[0]:
         st.skill_queues.setdefault(sid, set()).add(ref)
     agent_ids: set[int] = set()
