@@ -102,7 +102,7 @@ def on_call_arrived(step: Step, event: CallArrived) -> None:
     call = LiveCall(
         ref=event.call, seq=seq, queue=queue, caller=event.caller, priority_class=klass,
         priority=event.priority, arrived_at=now, entered_at=now, deadline=deadline,
-        key=(-int(klass), -event.priority, seq), rank=(-klass, deadline, seq),
+        key=(-int(klass), -event.priority, seq), rank=(-klass, deadline, seq), has_declined=False,
     )
     st.calls[event.call] = call
     st.calls_by_seq[seq] = call

@@ -70,7 +70,7 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
     touched_skills = {sid for sid, _ in reqs[0]}
     if queue is None:
         queue = QueueState(
-            config=config, ref=ref, reqs=reqs, strategy=STRATEGIES[config.strategy],
+            top=None, config=config, ref=ref, reqs=reqs, strategy=STRATEGIES[config.strategy],
             waiting=[[] for _ in reqs], arrivals=DecayingRate(),
             handle=Ewma(config.expected_handle_s), calls_by_seq=st.calls_by_seq,
         )

@@ -119,7 +119,8 @@ class Engine:
             reason = f"now={now} is before the last event at {st.now}"
             return Outcome((), (), Rejection(RejectionCode.CLOCK_WENT_BACK, reason))
         step = Step(st, now, self._rng, self._clock)
-        self._run_timers(step, now)
+        if st.timers.maybe_due(now):
+            self._run_timers(step, now)
         st.now = now
         handler = _HANDLERS.get(type(event))
         rejection = None

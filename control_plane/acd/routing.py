@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # Cross-queue arbitration score: the class dominates, then seconds past the SL deadline.
 _CLASS_WEIGHT = 1e9
 _rank = attrgetter("rank")
+_top = attrgetter("top")
 _has_declined = attrgetter("has_declined")
 
 
@@ -195,7 +196,7 @@ def _heads_fast(st: AcdState, agent: LiveAgent) -> list[LiveCall] | None:
     Queues the agent serves at the strict level offer their first call (`top`), read by a
     comprehension; only queues it serves relaxed need a per-level look.
     """
-    heads = [call for queue in agent.strict if (call := queue.top) is not None]
+    heads: list[LiveCall] = list(filter(None, map(_top, agent.strict)))
     for queue, level in agent.relaxed:
         if queue.waiting_count:
             call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)

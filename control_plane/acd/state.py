@@ -45,6 +45,10 @@ class TenantState:
 class QueueState:
     """One queue: its config, waiting calls per relaxation level, staffing and estimators."""
 
+    # The queue's first waiting call over all levels (least key), kept so arbitration reads
+    # one attribute per queue instead of lists, keys and a dict. First, so it shares a cache
+    # line with the object header that iterating the agent's queues touches anyway.
+    top: LiveCall | None
     config: QueueConfig
     ref: QueueRef
     reqs: tuple[Requirements, ...]
@@ -61,9 +65,6 @@ class QueueState:
     risk: float = 0.0
     risk_checked_at: float = float("-inf")
     round_robin_last: tuple[int, int] | None = None
-    # The queue's first waiting call over all levels (least key), kept so arbitration reads
-    # one attribute per queue instead of lists, keys and a dict.
-    top: LiveCall | None = None
 
     @property
     def max_level(self) -> int:
@@ -116,25 +117,27 @@ class LiveAgent:
 class LiveCall:
     """A call inside the ACD (queued, offered or connected)."""
 
-    ref: CallRef
-    seq: int
-    queue: QueueState
-    caller: str
-    priority_class: PriorityClass
-    priority: int
-    arrived_at: float
-    entered_at: float
-    deadline: float
-    key: CallKey
+    # The fields arbitration reads for every queue head come first, next to the header, so
+    # ranking an agent's queues touches one cache line per call.
     # Cross-queue arbitration order (class first, then SL deadline, then arrival); kept with
     # `deadline` so an agent's queues are ranked by C-level comparisons.
     rank: tuple[int, float, int]
+    # Mirrors `bool(declined)`: arbitration checks it without touching the set.
+    has_declined: bool
+    queue: QueueState
+    priority_class: PriorityClass
+    deadline: float
+    ref: CallRef
+    seq: int
+    caller: str
+    priority: int
+    arrived_at: float
+    entered_at: float
+    key: CallKey
     level: int = 0
     state: CallState = CallState.QUEUED
     offered: list[int] = field(default_factory=list)
     declined: set[int] = field(default_factory=set)
-    # Mirrors `bool(declined)`: arbitration checks it without touching the set.
-    has_declined: bool = False
     offers: int = 0
     # True once a call timer (relax, max wait, announce, progress) may be armed; lets the
     # common call that never had one skip four cancellations on connect and on hang-up.

@@ -67,6 +67,11 @@ class Timers:
             heapq.heappop(heap)
         return None
 
+    def maybe_due(self, now: float) -> bool:
+        """False when surely no timer is due by `now` (the cheap check before `pop_due`)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= now
+
     def pop_due(self, now: float) -> tuple[float, TimerKind, Hashable] | None:
         """Remove and return the earliest live timer due by `now`, or None."""
         heap = self._heap
