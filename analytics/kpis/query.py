@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from analytics.schema.ddl import quote
 from analytics.schema.rollups import ANSWERED_WITHIN_S, BUCKET_SECONDS, SHORT_ABANDON_S
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -41,11 +42,6 @@ class Source(Enum):
     AUTO = "auto"  # the rollup when it holds the thresholds asked for, else raw rows
     ROLLUP = "rollup"
     RAW = "raw"
-
-
-def quote(value: str) -> str:
-    """A ClickHouse string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def bucket_sql(grain: Grain, column: str, tz: str) -> str:

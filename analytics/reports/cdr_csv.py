@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from analytics.kpis.query import quote
 from analytics.kpis.service import KpiEngine
-from analytics.schema.ddl import check_identifier
+from analytics.schema.ddl import check_identifier, quote
 from analytics.schema.model import Kind
 from analytics.schema.tables import CDR
 

@@ -27,6 +27,11 @@ def check_identifier(name: str) -> str:
     return name
 
 
+def quote(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def create_database(db: str) -> str:
     """CREATE DATABASE for the analytics schema."""
     return f"CREATE DATABASE IF NOT EXISTS {check_identifier(db)}"

@@ -36,6 +36,9 @@ class Rollup:
     """(column, AggregateFunction type, state expression over the source row)."""
     order_by: tuple[str, ...]
     from_clause: str
+    check: tuple[str, str]
+    """(additive rollup column, the same measure as a plain aggregate of source rows):
+    lets a crash repair see whether a batch reached the rollup."""
     where: str = ""
 
     @property
@@ -56,21 +59,57 @@ class Rollup:
 
     def create_view(self, db: str) -> str:
         """CREATE MATERIALIZED VIEW ... TO the rollup, from the source event table."""
+        return (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{self.view} TO {db}.{self.name} AS "
+            + self.select_sql(db)
+        )
+
+    def select_sql(self, db: str, extra_where: str = "") -> str:
+        """The view's SELECT; ``extra_where`` narrows it (to re-apply one batch's rows)."""
         selects = [f"{expr} AS {name}" for name, _, expr in self.aggregates]
         key_names = [name for name, _ in self.keys]
-        where = f" WHERE {self.where}" if self.where else ""
+        conditions = [c for c in (self.where, extra_where) if c]
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return (
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{self.view} TO {db}.{self.name} AS"
-            f" SELECT {', '.join(key_names[:-1])}, {self._bucket_expr()} AS interval_start, "
+            f"SELECT {', '.join(key_names[:-1])}, {self.bucket_expr()} AS interval_start, "
             + ", ".join(selects)
             + f" FROM {db}.{self.from_clause}{where}"
             f" GROUP BY {', '.join(key_names)}"
         )
 
-    def _bucket_expr(self) -> str:
+    def contribution_sql(self, db: str, where: str) -> str:
+        """Per rollup key: the check measure computed straight from source rows."""
+        keys = [f"toString({name})" for name, _ in self.keys[:-1]]
+        conditions = " AND ".join(c for c in (self.where, where) if c)
+        return (
+            f"SELECT {', '.join(keys)}, toUnixTimestamp({self.bucket_expr()}) AS bucket,"
+            f" {self.check[1]} FROM {db}.{self.from_clause} WHERE {conditions}"
+            f" GROUP BY {', '.join(keys)}, bucket"
+        )
+
+    def totals_sql(self, db: str, where: str) -> str:
+        """Per rollup key: the check measure as the rollup holds it."""
+        keys = [f"toString({name})" for name, _ in self.keys[:-1]]
+        return (
+            f"SELECT {', '.join(keys)}, toUnixTimestamp(interval_start) AS bucket,"
+            f" sumMerge({self.check[0]}) FROM {db}.{self.name} WHERE {where}"
+            f" GROUP BY {', '.join(keys)}, bucket"
+        )
+
+    def bucket_expr(self) -> str:
+        """The 15-minute bucket of a source row (after the ARRAY JOIN for state intervals)."""
         if self.source == AGENT_STATES_TABLE.name:
             return f"toDateTime(slot * {BUCKET_SECONDS}, 'UTC')"
         return f"toStartOfFifteenMinutes({QUEUE_CALLS.time_column})"
+
+    def source_window(self, low: int, high: int) -> str:
+        """Source rows that can feed buckets starting in [low, high] (epoch seconds)."""
+        if self.source == AGENT_STATES_TABLE.name:
+            return (f"started_at < toDateTime({high + BUCKET_SECONDS})"
+                    f" AND ended_at > toDateTime({low})"
+                    f" AND started_at >= toDateTime({max(0, low - 7 * 86400)})")
+        return (f"{QUEUE_CALLS.time_column} >= toDateTime({low})"
+                f" AND {QUEUE_CALLS.time_column} < toDateTime({high + BUCKET_SECONDS})")
 
 
 def _sum(expr: str) -> tuple[str, str]:
@@ -112,6 +151,7 @@ QUEUE_CALLS_15M = Rollup(
     aggregates=_queue_aggregates(),
     order_by=("tenant", "queue", "interval_start", "skill", "agent"),
     from_clause=QUEUE_CALLS.name,
+    check=("offered", "count()"),
 )
 
 # An agent state interval is split over every 15-minute bucket it overlaps, so occupancy
@@ -134,6 +174,7 @@ AGENT_STATES_15M = Rollup(
     aggregates=(("seconds", *_sum(_OVERLAP)),),
     order_by=("tenant", "agent", "interval_start", "state"),
     from_clause=f"{AGENT_STATES_TABLE.name} ARRAY JOIN {_SLOTS} AS slot",
+    check=("seconds", f"sum(toUInt64({_OVERLAP}))"),
     where="ended_at > started_at",
 )
 

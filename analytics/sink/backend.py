@@ -57,8 +57,8 @@ def classify(engine: str, exc: BaseException, code: int | None = None) -> Backen
 
 
 def with_batch(line: str, batch_id: int) -> str:
-    """A spooled JSON row with the ``sink_batch`` column appended (no re-serialisation)."""
-    return f'{line[:-1]},"sink_batch":{batch_id}}}'
+    """A spooled JSON row with the ``sink_batch`` value appended (no re-serialisation)."""
+    return f"{line[:-1]},{batch_id}]"
 
 
 class AnalyticsBackend(Protocol):

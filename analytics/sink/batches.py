@@ -10,7 +10,8 @@ A crash (or an engine failure) between 2 and 4 leaves the batch "in flight". Set
 asks each table how many rows carry the batch id: all of them means that insert landed,
 none means it did not, and a partial count (an insert split by the engine) is completed
 by inserting only the event ids that are missing. So a replay never double-counts, and
-the rollups, fed per inserted block, stay exact too.
+a rollup that missed the batch's rows (its view's part was not committed when the
+process died) is repaired from those rows (``analytics.sink.repair``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from analytics.schema.tables import EVENT_TABLES
 from analytics.sink.backend import AnalyticsBackend, BackendRejected
 from analytics.sink.dead_letters import DeadLetters
+from analytics.sink.repair import repair_rollups
 from analytics.sink.spool import InFlight, Spool, SpooledEvent
 
 FaultHook = Callable[[str], None]
@@ -38,12 +40,14 @@ class BatchOutcome:
     inserted: int = 0
     already_present: int = 0
     dead_lettered: int = 0
+    rollup_keys_repaired: int = 0
+    rollup_keys_inconsistent: int = 0
 
 
 def _by_table(events: list[SpooledEvent], dead: DeadLetters) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for ev in events:
-        if ev.table in EVENT_TABLES and ev.line.startswith("{") and ev.line.endswith("}"):
+        if ev.table in EVENT_TABLES and ev.line.startswith("[") and ev.line.endswith("]"):
             grouped[ev.table].append(ev.line)
         else:
             dead.add(ev.table, "unreadable spool line", ev.line)
@@ -51,8 +55,8 @@ def _by_table(events: list[SpooledEvent], dead: DeadLetters) -> dict[str, list[s
 
 
 def _event_id(line: str) -> str:
-    value = json.loads(line)["event_id"]
-    return str(value)
+    # event_id is the first column of every table
+    return str(json.loads(line)[0])
 
 
 def _landed_ids(backend: AnalyticsBackend, table: str, batch_id: int) -> tuple[int, set[str]]:
@@ -62,23 +66,31 @@ def _landed_ids(backend: AnalyticsBackend, table: str, batch_id: int) -> tuple[i
     return len(rows), ids
 
 
-def settle(spool: Spool, backend: AnalyticsBackend, dead: DeadLetters, fresh: bool,
-           fault_hook: FaultHook | None = None) -> BatchOutcome:
+def settle(spool: Spool, backend: AnalyticsBackend, dead: DeadLetters, *, fresh: bool,
+           fault_hook: FaultHook | None = None,
+           events: list[SpooledEvent] | None = None) -> BatchOutcome:
     """Insert the in-flight batch's rows that are not in ClickHouse yet, then commit it.
 
-    ``fresh`` skips the presence check for a batch that was never tried before.
+    ``fresh`` skips the presence check for a batch that was never tried before;
+    ``events`` are its rows when the caller has just read them.
     Raises BackendUnavailable (the batch stays in flight, to be settled again later).
     """
     inflight = spool.inflight
     if inflight is None:
         return BatchOutcome()
-    events, _ = spool.read(inflight.start, max_rows=2**62, until=inflight.end)
+    if events is None:
+        events, _ = spool.read(inflight.start, max_rows=2**62, until=inflight.end)
     outcome = BatchOutcome(rows=len(events))
     for table_name, lines in _by_table(events, dead).items():
         table = EVENT_TABLES[table_name]
         todo = lines
         if not fresh:
             count, landed = _landed_ids(backend, table_name, inflight.batch_id)
+            if count:
+                # Before inserting the rest: those rows must not be counted as missing.
+                repaired = repair_rollups(backend, table_name, inflight.batch_id)
+                outcome.rollup_keys_repaired += repaired.keys_repaired
+                outcome.rollup_keys_inconsistent += repaired.keys_inconsistent
             if count >= len(lines):
                 outcome.already_present += len(lines)
                 continue
@@ -107,4 +119,4 @@ def flush_one(spool: Spool, backend: AnalyticsBackend, dead: DeadLetters, max_ro
         return BatchOutcome()
     # Non-zero: rows inserted outside the sink keep the default sink_batch 0.
     spool.begin(InFlight(secrets.randbits(63) | 1, start, end))
-    return settle(spool, backend, dead, fresh=True, fault_hook=fault_hook)
+    return settle(spool, backend, dead, fresh=True, fault_hook=fault_hook, events=events)

@@ -95,6 +95,7 @@ class EventSink:
             Spool, self._spool_dir, cfg.segment_bytes, cfg.spool_max_bytes)
         if self._spool.rows_pending or self._spool.inflight:
             self.stats.pending_since = time.monotonic() - cfg.flush_interval_s
+        self._drained.set()  # no flush() is waiting yet
         self._tasks = [asyncio.create_task(self._write_loop(), name="sink-spool-writer"),
                        asyncio.create_task(self._flush_loop(), name="sink-flusher")]
 
@@ -102,6 +103,11 @@ class EventSink:
     def rows_pending(self) -> int:
         """Acknowledged events not yet inserted."""
         return self._spool.rows_pending if self._spool else 0
+
+    @property
+    def spool_bytes(self) -> int:
+        """Bytes of acknowledged events not yet inserted."""
+        return self._spool.bytes_pending if self._spool else 0
 
     async def emit(self, table: str, event: Mapping[str, object]) -> EmitResult:
         """Spool one event; see ``emit_many``."""

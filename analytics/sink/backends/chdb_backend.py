@@ -69,7 +69,7 @@ class ChdbBackend:
             try:
                 # A streamed insert skips parsing the rows as SQL text: about twice as fast.
                 with self._session.send_insert(
-                    f"INSERT INTO {self.database}.{table.name} ({columns})", "JSONEachRow"
+                    f"INSERT INTO {self.database}.{table.name} ({columns})", "JSONCompactEachRow"
                 ) as inserter:
                     inserter.append(payload)
                     inserter.finish()

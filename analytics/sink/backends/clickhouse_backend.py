@@ -50,7 +50,7 @@ class ClickHouseBackend:
         if not lines:
             return
         rows = [json.loads(line) for line in lines]
-        data = [[row[c.name] for row in rows] for c in table.columns]
+        data: list[list[object]] = [list(col) for col in zip(*rows, strict=True)]
         data.append([batch_id] * len(rows))
         columns = ", ".join(c.name for c in table.all_columns)
         self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics.kpis import Dimension, Grain, KpiQuery, QueueKpis, Source
-from analytics.kpis.query import bucket_sql, quote
+from analytics.kpis.query import bucket_sql
 from analytics.kpis.sql import agent_time_sql, queue_kpis_sql
+from analytics.schema.ddl import quote
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 
