@@ -70,9 +70,10 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
     touched_skills = {sid for sid, _ in reqs[0]}
     if queue is None:
         queue = QueueState(
-            top=None, config=config, ref=ref, reqs=reqs, strategy=STRATEGIES[config.strategy],
-            waiting=[[] for _ in reqs], arrivals=DecayingRate(),
-            handle=Ewma(config.expected_handle_s), calls_by_seq=st.calls_by_seq,
+            top=None, name=config.queue_id, config=config, ref=ref, reqs=reqs,
+            strategy=STRATEGIES[config.strategy], waiting=[[] for _ in reqs],
+            arrivals=DecayingRate(), handle=Ewma(config.expected_handle_s),
+            calls_by_seq=st.calls_by_seq,
         )
         st.queues[ref] = queue
     else:

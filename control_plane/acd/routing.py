@@ -245,7 +245,7 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     now = step.now
     make = tuple.__new__
     candidates = tuple(
-        [make(Candidate, (c.queue.ref.queue, c.priority_class * _CLASS_WEIGHT + now - c.deadline))
+        [make(Candidate, (c.queue.name, c.priority_class * _CLASS_WEIGHT + now - c.deadline))
          for c in heads]
     )
     if len(heads) == 1:

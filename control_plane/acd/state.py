@@ -49,6 +49,7 @@ class QueueState:
     # one attribute per queue instead of lists, keys and a dict. First, so it shares a cache
     # line with the object header that iterating the agent's queues touches anyway.
     top: LiveCall | None
+    name: str  # ref.queue, read for every audit candidate without touching `ref`
     config: QueueConfig
     ref: QueueRef
     reqs: tuple[Requirements, ...]
