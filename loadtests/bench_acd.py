@@ -82,16 +82,20 @@ class Scale:
     skills: int
     queued_calls: int
     iterations: int
+    idle_agents: int = 0
 
 
-def scale_for(agents: int, iterations: int) -> Scale:
+def scale_for(agents: int, iterations: int, idle: bool = False) -> Scale:
     """Queues, skills and backlog in fixed ratios to the agents (10,000 → 1,000 / 200 / 2,000).
 
     Each tenant keeps at least twice as many skills as an agent holds, so agents still choose.
+    With `idle`, there is no backlog and a tenth of the agents wait for calls instead.
     """
     skills = max(agents // AGENTS_PER_QUEUE // QUEUES_PER_SKILL,
                  2 * SKILLS_PER_AGENT * len(TENANTS))
     queues = skills * QUEUES_PER_SKILL
+    if idle:
+        return Scale(agents, queues, skills, 0, iterations, idle_agents=agents // 10)
     return Scale(agents, queues, skills, queues * QUEUED_PER_QUEUE, iterations)
 
 
@@ -198,6 +202,10 @@ class Bench:
             assert self.engine.apply(AgentLoggedIn(ref, profile), 0).ok
         agents = self.engine.state.agents.values()
         self.fig.eligible_per_agent = sum(len(a.eligible) for a in agents) / len(agents)
+        for _ in range(3 * s.agents if s.idle_agents else 0):
+            if len(self.connected) >= s.agents - s.idle_agents:
+                break
+            self.arrive(self.queue_ids[rng.randrange(len(self.queue_ids))][1])
         while (gap := s.queued_calls - self.queued()) > 0:
             for _ in range(max(1, gap // 2)):
                 self.arrive(self.queue_ids[rng.randrange(len(self.queue_ids))][1])
@@ -287,6 +295,10 @@ def main() -> int:
             print(f"        RSS with the 10,000-agent state: {rss_at_10k:.1f} MiB", flush=True)
         del bench
         gc.collect()
+    idle = Bench(scale_for(10_000, 60_000, idle=True))
+    idle_fig = idle.run()
+    report(idle, idle_fig)
+    del idle
     main_fig = results[10_000]
     ratios, growth_ok = growth_check(results)
     p99 = percentile(main_fig.latencies_us, 0.99)
@@ -298,6 +310,9 @@ def main() -> int:
         "acd_pick_p50_us": round(percentile(main_fig.picks_us, 0.5), 1),
         "acd_pick_p99_us": round(percentile(main_fig.picks_us, 0.99), 1),
         "acd_rss_mb": round(rss_at_10k, 1),
+        "acd_arrival_decisions_per_s": round(idle_fig.decisions_per_s),
+        "acd_arrival_p50_us": round(percentile(idle_fig.latencies_us, 0.5), 1),
+        "acd_arrival_p99_us": round(percentile(idle_fig.latencies_us, 0.99), 1),
         "acd_growth": {str(n): round(f.decisions_per_s) for n, f in results.items()},
         "acd_growth_cost_vs_100": ratios,
         "acd_growth_ok": growth_ok,

@@ -69,3 +69,22 @@ def test_unknown_callee_is_a_clean_404(tiers: RunningStack, tmp_path: Path) -> N
     result = place_calls(_sip(county.address), erin, "nobody-here", _seat_ip(tiers, 151),
                          tmp_path)
     assert result.successful == 0 and "404" in result.output
+
+
+def test_a_seat_cannot_hold_more_calls_than_its_limit(tiers: RunningStack,
+                                                      tmp_path: Path) -> None:
+    # The cfg's default SEAT_MAX_CALLS is 4: the fifth simultaneous call is refused with 486
+    # by whichever core takes it (the dialog profiles are shared by the pair).
+    callee, caller = seat_accounts(["busy-agent", "busy-caller"])
+    tiers.stack.add_seats([callee, caller])
+    city, county = tiers.topo.node("city-1"), tiers.topo.node("county-1")
+    callee_ip, caller_ip = _seat_ip(tiers, 191), _seat_ip(tiers, 192)
+    assert register_seat(_sip(city.address), callee, callee_ip, tmp_path).successful == 1
+    answer = answering_seat(callee_ip, tmp_path, calls=4)
+    try:
+        result = place_calls(_sip(county.address), caller, "busy-agent", caller_ip, tmp_path,
+                             calls=5, rate=10, talk_ms=4000)
+    finally:
+        answer.wait(timeout=60)
+    assert result.successful == 4 and result.failed == 1, result.output
+    assert "486 Seat Call Limit Reached" in result.output
