@@ -29,7 +29,8 @@ from analytics.sink.repair import repair_rollups
 from analytics.sink.spool import InFlight, Spool, SpooledEvent
 
 FaultHook = Callable[[str], None]
-"""Test seam called at named points (``"inserted"``: rows are in, checkpoint not yet)."""
+"""Test seam called at named points: ``"inserting"`` (inserts about to start) and
+``"inserted"`` (rows are in, the checkpoint not yet moved)."""
 
 
 @dataclass
@@ -81,6 +82,8 @@ def settle(spool: Spool, backend: AnalyticsBackend, dead: DeadLetters, *, fresh:
     if events is None:
         events, _ = spool.read(inflight.start, max_rows=2**62, until=inflight.end)
     outcome = BatchOutcome(rows=len(events))
+    if fault_hook is not None:
+        fault_hook("inserting")
     for table_name, lines in _by_table(events, dead).items():
         table = EVENT_TABLES[table_name]
         todo = lines

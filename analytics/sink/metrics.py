@@ -35,6 +35,9 @@ class SinkCollector(Collector):
             ("analytics_sink_insert_batches", "Batches inserted", stats.batches),
             ("analytics_sink_insert_failures", "Failed insert attempts (retried)",
              stats.insert_failures),
+            ("analytics_sink_rollup_keys_repaired",
+             "Rollup keys refilled after a crash in the middle of an insert",
+             stats.rollup_keys_repaired),
         )
         for name, doc, value in counters:
             family = CounterMetricFamily(name, doc, labels=["backend"])

@@ -15,12 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
+
 from analytics.schema.migrations import migrate
 from analytics.sink.backend import AnalyticsBackend, BackendError
 from analytics.sink.batches import FaultHook, flush_one
 from analytics.sink.dead_letters import DeadLetters
 from analytics.sink.events import MalformedEvent, normalize
 from analytics.sink.spool import Spool
+
+_log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class SinkStats:
     inserted: int = 0
     batches: int = 0
     insert_failures: int = 0
+    rollup_keys_repaired: int = 0
     last_error: str | None = None
     pending_since: float | None = field(default=None, repr=False)
 
@@ -252,15 +257,22 @@ class EventSink:
                 outcome = await asyncio.to_thread(
                     flush_one, spool, self.backend, self.dead_letters, cfg.max_batch_rows,
                     self._fault_hook)
-            except BackendError as exc:
+            except (BackendError, OSError) as exc:
+                # OSError: the spool state could not be written; the batch stays in flight.
                 self.stats.insert_failures += 1
                 self.stats.last_error = str(exc)
+                _log.warning("analytics_insert_failed", error=str(exc),
+                             rows_pending=spool.rows_pending, retry_in_s=backoff)
                 self._drained.set()  # wake flush() callers so their timeout keeps running
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, cfg.retry_max_s)
                 continue
             backoff = cfg.retry_min_s
+            if outcome.rollup_keys_repaired or outcome.rollup_keys_inconsistent:
+                _log.warning("analytics_rollup_repaired", repaired=outcome.rollup_keys_repaired,
+                             inconsistent=outcome.rollup_keys_inconsistent)
             self.stats.inserted += outcome.inserted
+            self.stats.rollup_keys_repaired += outcome.rollup_keys_repaired
             self.stats.batches += 1
             self.stats.last_error = None
             self.stats.pending_since = time.monotonic() if spool.rows_pending else None

@@ -3,6 +3,7 @@
 ``write``: emit ``--count`` queue_calls events in chunks, printing ``ACK <n>`` once events
 0..n-1 are acknowledged; with ``--hold-after-insert`` the first batch's insert is followed by
 ``INSERTED`` and a hang (the parent kills it there, before the checkpoint moves).
+With ``--announce-insert`` it prints ``INSERTING`` as each batch's inserts start.
 ``replay``: open the same spool, drain it, and print one JSON line describing the table.
 """
 
@@ -40,23 +41,34 @@ def _backend(args: argparse.Namespace) -> AnalyticsBackend:
     return ClickHouseBackend(args.host, args.port, database=args.database)
 
 
+def say(line: str) -> None:
+    """One whole line per write: the flusher thread prints too, lines must not interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _hold(point: str) -> None:
     if point == "inserted":
-        print("INSERTED", flush=True)
+        say("INSERTED")
         time.sleep(3600)
+
+
+def _announce(point: str) -> None:
+    if point == "inserting":
+        say("INSERTING")
 
 
 async def write(args: argparse.Namespace) -> None:
     """Emit events and report acknowledgements."""
-    sink = EventSink(_backend(args), Path(args.spool),
-                     fault_hook=_hold if args.hold_after_insert else None)
+    hook = _hold if args.hold_after_insert else _announce if args.announce_insert else None
+    sink = EventSink(_backend(args), Path(args.spool), fault_hook=hook)
     await sink.start()
     chunk = 500
     for first in range(0, args.count, chunk):
         last = min(first + chunk, args.count)
         await sink.emit_many(("queue_calls", event(n)) for n in range(first, last))
-        print(f"ACK {last}", flush=True)
-    print("DONE", flush=True)
+        say(f"ACK {last}")
+    say("DONE")
     await asyncio.sleep(3600)
 
 
@@ -72,8 +84,9 @@ async def replay(args: argparse.Namespace) -> None:
         f"SELECT count(), uniqExact(event_id) FROM {db}.queue_calls")[0]
     offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m")[0][0]
     ids = [str(r[0]) for r in backend.query(f"SELECT event_id FROM {db}.queue_calls")]
-    print(json.dumps({"count": int(str(count)), "distinct": int(str(distinct)),
-                      "offered": int(str(offered)), "ids": ids}), flush=True)
+    say(json.dumps({"count": int(str(count)), "distinct": int(str(distinct)),
+                    "offered": int(str(offered)), "ids": ids,
+                    "rollup_keys_repaired": sink.stats.rollup_keys_repaired}))
     backend.close()
 
 
@@ -89,6 +102,7 @@ def main() -> None:
     parser.add_argument("--spool", required=True)
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--hold-after-insert", action="store_true")
+    parser.add_argument("--announce-insert", action="store_true")
     args = parser.parse_args()
     asyncio.run(write(args) if args.mode == "write" else replay(args))
     sys.exit(0)
