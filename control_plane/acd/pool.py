@@ -93,7 +93,8 @@ class AgentPool:
         """Up to `limit` eligible agents in `kind` order, from the first tier that has any.
 
         Takes up to `limit` from the head of each proficiency list and sorts that handful,
-        which is cheaper than a lazy k-way merge for the small limits strategies use.
+        which is cheaper than a lazy k-way merge for the small limits strategies use. Once
+        `limit` are in hand, a list is read only while its keys beat the worst of them.
         """
         if limit <= 0:
             return []
@@ -101,15 +102,22 @@ class AgentPool:
         accepts = self._accepts
         for tier in self._tiers:
             picked: list[tuple[IdleKey, LiveAgent]] = []
+            worst: IdleKey | None = None
             for lst in self._index.lists(skill_id, minimum, tier, kind):
                 taken = 0
                 for key in lst:
+                    if worst is not None and key > worst:
+                        break  # sorted: nothing further in this list can make the cut
                     agent = accepts(int(key[-1]))
                     if agent is not None:
                         picked.append((key, agent))
                         taken += 1
                         if taken >= limit:
                             break
+                if len(picked) >= limit:
+                    picked.sort(key=_first_item)
+                    del picked[limit:]
+                    worst = picked[-1][0]
             if picked:
                 picked.sort(key=_first_item)
                 return [agent for _, agent in picked[:limit]]
