@@ -161,7 +161,8 @@ def _call_ramp(name: str, sup: Supervisor, work: Path, path: CallPath, *, second
     caller_rows = write_rows(work / "caller.csv", [caller])
     result = ramp(name, lambda r: sipp_step(
         [path.call_via, "-sf", str(REPO_ROOT / "loadtests/sipp/caller.xml"), "-inf",
-         str(caller_rows), "-s", agent.username, "-d", "0", "-i", uac_ip],
+         str(caller_rows), "-s", agent.username, "-d", "0", "-i", uac_ip,
+         "-key", "contact_host", uac_ip],
         r, seconds, work / f"cps-{r:.0f}"), start=50, cap=cap)
     answering = next(d for d in sup.daemons if d.spec.name == f"{name}-agent")
     answering.stop(1.0)

@@ -76,6 +76,7 @@ def seat_accounts(users: list[str], domain: str = "cc.local", tenant: str = "t1"
 def register_seat(edge_addr: str, account: SeatAccount, seat_ip: str, tmp: Path,
                   expires: int = 300) -> SippResult:
     """Register one seat through ``edge_addr`` (``ip:port``) and keep the registration."""
+    tmp.mkdir(parents=True, exist_ok=True)
     seats = write_seats(tmp / f"reg-{account.username}.csv", [account])
     return run_sipp(edge_addr, SIPP_DIR / "register_only.xml", seat_ip, tmp / "reg",
                     "-inf", str(seats), "-set", "expires", str(expires), calls=1, timeout=20)
@@ -94,11 +95,18 @@ def answering_seat(seat_ip: str, tmp: Path, calls: int = 1,
 
 
 def place_calls(target: str, caller: SeatAccount, callee: str, caller_ip: str, tmp: Path, *,
-                calls: int = 1, rate: float = 5.0, talk_ms: int = 200) -> SippResult:
-    """An authenticated seat calls ``callee`` through ``target``; waits for all calls."""
+                calls: int = 1, rate: float = 5.0, talk_ms: int = 200,
+                contact_host: str | None = None) -> SippResult:
+    """An authenticated seat calls ``callee`` through ``target``; waits for all calls.
+
+    ``contact_host`` other than ``caller_ip`` (say a 192.168.x address) plays a seat
+    behind NAT.
+    """
+    tmp.mkdir(parents=True, exist_ok=True)
     seats = write_seats(tmp / f"caller-{caller.username}.csv", [caller])
     return run_sipp(target, SIPP_DIR / "caller.xml", caller_ip, tmp / f"calls-{caller_ip}",
                     "-inf", str(seats), "-s", callee, "-d", str(talk_ms), "-r", str(rate),
+                    "-key", "contact_host", contact_host or caller_ip,
                     calls=calls, timeout=30 + calls / rate)
 
 

@@ -93,6 +93,27 @@ def kamailio_rpc_ready(address: str, port: int) -> str | None:
     return None
 
 
+def rtpengine_ng(address: str, port: int, command: dict[str, Any],
+                 timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
+    """One ng request (JSON flavour) and its reply; RpcError when none comes or it fails."""
+    cookie = secrets.token_hex(6)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.sendto(f"{cookie} {json.dumps(command)}".encode(), (address, port))
+            data = sock.recv(1 << 20)
+        except OSError as exc:
+            raise RpcError(f"ng {command.get('command')} to {address}:{port}: {exc}") from exc
+    _, _, payload = data.decode(errors="replace").partition(" ")
+    try:
+        reply: dict[str, Any] = json.loads(payload)
+    except ValueError as exc:
+        raise RpcError(f"ng reply is not JSON: {payload[:80]!r}") from exc
+    if reply.get("result") == "error":
+        raise RpcError(f"ng {command.get('command')}: {reply.get('error-reason')}")
+    return reply
+
+
 def rtpengine_ping(address: str, port: int, timeout: float = PROBE_TIMEOUT) -> str | None:
     """Send an ng ``ping`` (JSON flavour); healthy when ``pong`` comes back."""
     cookie = secrets.token_hex(6)

@@ -78,6 +78,8 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
         "PEER_ADDRS": ",".join(peer_addresses(node, topo)),
         "CORE_PAIR_HOST": topo.core_pair_host,
     }
+    if node.role is not Role.PROVINCE:
+        values["RTPENGINE_NG"] = f"{topo.rtpengine.address}:{topo.rtpengine.ng_port}"
     if node.role is Role.PROVINCE:
         values |= {
             # db_sqlite drops the first slash of the path: an absolute path needs four.

@@ -84,7 +84,8 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
     talking = subprocess.Popen(
         ["sipp", f"{county2.address}:5060", "-sf", str(SIPP_DIR / "caller.xml"),
          "-i", caller_ip, "-p", "5060", "-m", "10", "-r", "10", "-d", "6000", "-nostdin",
-         "-inf", str(seats), "-s", "agent1", "-trace_stat", "-stf",
+         "-inf", str(seats), "-s", "agent1", "-key", "contact_host", caller_ip,
+         "-trace_stat", "-stf",
          str(tmp_path / "p1c" / "stat.csv"), "-trace_err", "-error_file",
          str(tmp_path / "p1c" / "errors.log"), "-timeout", "60s"],
         cwd=tmp_path / "p1c", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

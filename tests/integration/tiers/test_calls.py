@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from control_plane.runtime import probes
@@ -88,3 +89,43 @@ def test_a_seat_cannot_hold_more_calls_than_its_limit(tiers: RunningStack,
         answer.wait(timeout=60)
     assert result.successful == 4 and result.failed == 1, result.output
     assert "486 Seat Call Limit Reached" in result.output
+
+
+def test_a_seat_behind_nat_gets_its_media_anchored_at_its_edge(tiers: RunningStack,
+                                                                tmp_path: Path) -> None:
+    callee, caller = seat_accounts(["nat-agent", "nat-caller"])
+    tiers.stack.add_seats([callee, caller])
+    city, county = tiers.topo.node("city-1"), tiers.topo.node("county-1")
+    callee_ip, caller_ip = _seat_ip(tiers, 193), _seat_ip(tiers, 194)
+    rtp = tiers.topo.rtpengine
+    assert register_seat(_sip(city.address), callee, callee_ip, tmp_path).successful == 1
+
+    def anchored() -> list[str]:
+        reply = probes.rtpengine_ng(rtp.address, rtp.ng_port, {"command": "list"})
+        return [str(c) for c in reply.get("calls", [])]
+
+    before = set(anchored())
+    answer = answering_seat(callee_ip, tmp_path, calls=2)
+    try:
+        # Not behind NAT: the media goes end to end, RTPengine sees nothing.
+        plain = place_calls(_sip(county.address), caller, "nat-agent", caller_ip,
+                            tmp_path / "plain", talk_ms=1500)
+        assert plain.successful == 1, plain.output
+        assert set(anchored()) == before
+        # Contact names a private address the seat cannot be reached at: NAT. While that
+        # call is up, RTPengine holds a session for it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            call = pool.submit(place_calls, _sip(county.address), caller, "nat-agent",
+                               caller_ip, tmp_path / "nat", talk_ms=4000,
+                               contact_host="192.168.77.10")
+            seen: set[str] = set()
+            while not call.done() and not seen:
+                seen = set(anchored()) - before
+                time.sleep(0.1)
+            natted = call.result()
+    finally:
+        answer.wait(timeout=60)
+    assert natted.successful == 1, natted.output
+    assert seen, "the NATed call's media was not anchored"
