@@ -5,14 +5,11 @@ from __future__ import annotations
 import heapq
 import random
 
-import pytest
-
-from control_plane.acd import Engine, Outcome
-from control_plane.acd.events import Event
+from control_plane.acd import Engine, routing
 from control_plane.acd.indexes import MAX_PROFICIENCY, IdleIndex
 from control_plane.acd.model import AgentRef, OrderKind
 from control_plane.acd.state import LiveAgent
-from tests.unit.acd.scenario import run_scenario
+from tests.unit.acd.churn import run_churn
 
 
 def agent(idx: int, rng: random.Random) -> LiveAgent:
@@ -63,21 +60,38 @@ def test_orders_kept_on_demand_match_a_full_sort_through_adds_and_removes() -> N
                             assert index.count(skill, minimum, degraded) == want
 
 
-def test_queue_top_is_always_the_first_waiting_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Drive the seeded all-strategy workload and check the cached head of every queue.
+def test_queue_top_is_always_the_first_waiting_call() -> None:
     checks = 0
-    original = Engine.apply
 
-    def checked(self: Engine, event: Event, now: float) -> Outcome:
+    def check(engine: Engine) -> None:
         nonlocal checks
-        out = original(self, event, now)
-        for queue in self.state.queues.values():
+        for queue in engine.state.queues.values():
             first = next(iter(heapq.merge(*queue.waiting)), None)
             top = queue.top
             assert (None if top is None else top.key) == first
             checks += 1
-        return out
 
-    monkeypatch.setattr(Engine, "apply", checked)
-    run_scenario(5, steps=300)
-    assert checks > 1000
+    for seed in (1, 2, 3):
+        run_churn(seed, 400, check)
+    assert checks > 10_000
+
+
+def test_fast_arbitration_heads_match_the_full_walk() -> None:
+    # For every logged-in agent after every event, the shortcut (cached queue heads) offers
+    # the same calls as walking every queue level with declines and seat policy applied.
+    compared = declined = 0
+
+    def check(engine: Engine) -> None:
+        nonlocal compared, declined
+        st = engine.state
+        for agent in st.agents.values():
+            fast = None if agent.seat_degraded else routing._heads_fast(st, agent)
+            if fast is None:
+                declined += not agent.seat_degraded
+                continue
+            assert {c.seq for c in fast} == {c.seq for c in routing._heads_full(st, agent)}
+            compared += 1
+
+    for seed in (1, 2, 3):
+        run_churn(seed, 400, check)
+    assert compared > 2_000 and declined > 0
