@@ -8,7 +8,7 @@ from analytics.sink.backend import (
 )
 from analytics.sink.events import MalformedEvent, normalize
 from analytics.sink.spool import SpoolError, SpoolFull
-from analytics.sink.writer import EmitResult, EventSink, SinkConfig, SinkStats
+from analytics.sink.writer import EmitResult, EventSink, SinkConfig, SinkNotRunning, SinkStats
 
 __all__ = [
     "AnalyticsBackend",
@@ -19,6 +19,7 @@ __all__ = [
     "EventSink",
     "MalformedEvent",
     "SinkConfig",
+    "SinkNotRunning",
     "SinkStats",
     "SpoolError",
     "SpoolFull",

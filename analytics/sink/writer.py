@@ -27,6 +27,10 @@ from analytics.sink.spool import Spool
 _log = structlog.get_logger(__name__)
 
 
+class SinkNotRunning(RuntimeError):
+    """emit() before start() or after close(): nothing was accepted."""
+
+
 @dataclass(frozen=True)
 class SinkConfig:
     """Batching, retry and bound settings of a sink."""
@@ -88,7 +92,8 @@ class EventSink:
         self._writes: list[tuple[list[tuple[str, str]], asyncio.Future[None]]] = []
         self._write_wakeup = asyncio.Event()
         self._flush_wakeup = asyncio.Event()
-        self._drained = asyncio.Event()
+        self._progress = asyncio.Event()  # set by the flusher after each attempt
+        self._flush_requests = 0
         self._closing = False
         self._migrated = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,7 +105,6 @@ class EventSink:
             Spool, self._spool_dir, cfg.segment_bytes, cfg.spool_max_bytes)
         if self._spool.rows_pending or self._spool.inflight:
             self.stats.pending_since = time.monotonic() - cfg.flush_interval_s
-        self._drained.set()  # no flush() is waiting yet
         self._tasks = [asyncio.create_task(self._write_loop(), name="sink-spool-writer"),
                        asyncio.create_task(self._flush_loop(), name="sink-flusher")]
 
@@ -126,7 +130,7 @@ class EventSink:
         them: then nothing of this call was acknowledged.
         """
         if self._spool is None or self._closing:
-            raise RuntimeError("the sink is not running (call start(), not after close())")
+            raise SinkNotRunning("the sink is not running (call start(), not after close())")
         records: list[tuple[str, str]] = []
         keys: list[tuple[str, str]] = []
         rejected = duplicates = 0
@@ -165,12 +169,20 @@ class EventSink:
 
         Raises TimeoutError (the events stay spooled) if the backend does not take them.
         """
-        self._drained.clear()
+        self._flush_requests += 1
         self._flush_wakeup.set()
-        async with asyncio.timeout(within_s):
-            while self.rows_pending or (self._spool and self._spool.inflight):
-                await self._drained.wait()
-                self._drained.clear()
+        try:
+            async with asyncio.timeout(within_s):
+                while self._unsettled():
+                    self._progress.clear()
+                    if not self._unsettled():  # the flusher finished before the clear
+                        break
+                    await self._progress.wait()
+        finally:
+            self._flush_requests -= 1
+
+    def _unsettled(self) -> bool:
+        return bool(self.rows_pending or (self._spool and self._spool.inflight))
 
     async def close(self, within_s: float = 30.0) -> None:
         """Flush what the backend takes within ``within_s``, stop, and release the spool.
@@ -232,7 +244,7 @@ class EventSink:
             pending = spool.rows_pending
             if not pending and spool.inflight is None:
                 self.stats.pending_since = None
-                self._drained.set()
+                self._progress.set()
                 if self._closing and self._tasks[0].done():
                     return
                 self._flush_wakeup.clear()
@@ -240,7 +252,7 @@ class EventSink:
                 continue
             age = self.stats.lag_seconds()
             due = (pending >= cfg.batch_rows or age >= cfg.flush_interval_s
-                   or self._closing or spool.inflight is not None or self._drained_wanted())
+                   or self._closing or spool.inflight is not None or self._flush_requests > 0)
             if not due:
                 self._flush_wakeup.clear()
                 try:
@@ -263,7 +275,7 @@ class EventSink:
                 self.stats.last_error = str(exc)
                 _log.warning("analytics_insert_failed", error=str(exc),
                              rows_pending=spool.rows_pending, retry_in_s=backoff)
-                self._drained.set()  # wake flush() callers so their timeout keeps running
+                self._progress.set()  # wake flush() callers so their timeout keeps running
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, cfg.retry_max_s)
                 continue
@@ -276,8 +288,4 @@ class EventSink:
             self.stats.batches += 1
             self.stats.last_error = None
             self.stats.pending_since = time.monotonic() if spool.rows_pending else None
-            self._drained.set()
-
-    def _drained_wanted(self) -> bool:
-        # flush() callers clear _drained and wake us: flush now rather than wait.
-        return not self._drained.is_set()
+            self._progress.set()

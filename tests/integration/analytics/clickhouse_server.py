@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import secrets
@@ -98,17 +99,29 @@ def start_clickhouse(root: Path, ready_within_s: float = 30.0) -> RunningClickHo
         [binary, f"--config-file={root / 'config.xml'}"],
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = RunningClickHouse(host, tcp, root, process)
-    deadline = time.monotonic() + ready_within_s
+    # Refused connections are expected while the server starts: keep them out of the logs.
+    driver_log = logging.getLogger("clickhouse_driver.connection")
+    level = driver_log.level
+    driver_log.setLevel(logging.CRITICAL)
+    try:
+        _wait_ready(server, time.monotonic() + ready_within_s)
+    finally:
+        driver_log.setLevel(level)
+    return server
+
+
+def _wait_ready(server: RunningClickHouse, deadline: float) -> None:
     while True:
-        if process.poll() is not None:
-            log = (root / "log" / "err.log")
+        if server.process.poll() is not None:
+            log = server.root / "log" / "err.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
-            raise RuntimeError(f"clickhouse-server exited with {process.returncode}: {tail}")
+            raise RuntimeError(
+                f"clickhouse-server exited with {server.process.returncode}: {tail}")
         try:
-            client = Client(host=host, port=tcp, connect_timeout=1)
+            client = Client(host=server.host, port=server.port, connect_timeout=1)
             if client.execute("SELECT 1") == [(1,)]:
                 client.disconnect()
-                return server
+                return
         except Exception:
             if time.monotonic() > deadline:
                 server.stop()

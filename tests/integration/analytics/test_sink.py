@@ -11,7 +11,8 @@ import pytest
 
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
-from analytics.sink.writer import EventSink, SinkConfig
+from analytics.sink.spool import SpoolError
+from analytics.sink.writer import EventSink, SinkConfig, SinkNotRunning
 from tests.integration.analytics.sink_child import event
 
 
@@ -107,9 +108,11 @@ async def test_spool_is_owned_by_one_sink(backend: AnalyticsBackend, tmp_path: P
     first = EventSink(backend, tmp_path / "spool")
     await first.start()
     second = EventSink(backend, tmp_path / "spool")
-    with pytest.raises(RuntimeError, match="owned by another process"):
+    with pytest.raises(SpoolError, match="owned by another process"):
         await second.start()
     await first.close()
+    with pytest.raises(SinkNotRunning):
+        await first.emit("queue_calls", event(1))
 
 
 async def test_metrics_expose_lag_and_dead_letters(
@@ -131,3 +134,19 @@ async def test_metrics_expose_lag_and_dead_letters(
     assert 'analytics_sink_rows_inserted_total{backend="test"} 1.0' in text
     assert 'analytics_sink_lag_seconds{backend="test"} 0.0' in text
     await sink.close()
+
+
+async def test_small_trickles_wait_for_the_row_or_time_threshold(
+        backend: AnalyticsBackend, tmp_path: Path) -> None:
+    sink = EventSink(backend, tmp_path / "spool",
+                     SinkConfig(flush_interval_s=60, batch_rows=10_000))
+    await sink.start()
+    await sink.emit_many(("queue_calls", event(n)) for n in range(10))
+    await sink.flush()  # an explicit flush inserts the 10 at once
+    assert (sink.stats.batches, _count(backend)) == (1, 10)
+    await sink.emit_many(("queue_calls", event(n)) for n in range(10, 20))
+    await asyncio.sleep(0.5)
+    # Neither 10k rows nor 60 s: still waiting in the spool, not inserted row by row.
+    assert (sink.stats.batches, sink.rows_pending, _count(backend)) == (1, 10, 10)
+    await sink.close()
+    assert _count(backend) == 20
