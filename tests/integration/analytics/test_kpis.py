@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -145,3 +147,21 @@ def test_tenants_do_not_leak(engine: Engine) -> None:
     other = queue_kpis(engine, _q(tenant="other"))
     assert [(r.offered, r.answered) for r in other] == [(1, 1)]
     assert queue_kpis(engine, _q(tenant="nobody")) == []
+
+
+def test_grouped_by_skill(engine: Engine) -> None:
+    by_skill = {r.group["skill"]: r.offered for r in queue_kpis(
+        engine, _q(start=fx.local(2, 0, 0), by=(Dimension.SKILL,)))}
+    assert by_skill == {"sales-skill": 5, "support-skill": 3}
+
+
+def test_half_hour_zone_hours(engine: Engine) -> None:
+    """Kolkata is UTC+5:30: its hours straddle the UTC ones, the 15-min buckets do not."""
+    kolkata = ZoneInfo("Asia/Kolkata")
+    rows = queue_kpis(engine, _q(start=fx.local(2, 0, 0), end=fx.local(2, 1, 0),
+                                 grain=Grain.HOUR, tz="Asia/Kolkata"))
+    # Shanghai 00:10/00:12/00:20 are Kolkata 21:40/21:42/21:50; 00:40 is 22:10.
+    assert [(r.bucket, r.offered) for r in rows] == [
+        (datetime(2026, 3, 1, 21, 0, tzinfo=kolkata), 3),
+        (datetime(2026, 3, 1, 22, 0, tzinfo=kolkata), 1)]
+    assert rows[0].bucket.utcoffset() == timedelta(hours=5, minutes=30)

@@ -11,7 +11,7 @@ import pytest
 
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
-from analytics.sink.spool import SpoolError
+from analytics.sink.spool import SpoolError, SpoolFull
 from analytics.sink.writer import EventSink, SinkConfig, SinkNotRunning
 from tests.integration.analytics.sink_child import event
 
@@ -150,3 +150,22 @@ async def test_small_trickles_wait_for_the_row_or_time_threshold(
     assert (sink.stats.batches, sink.rows_pending, _count(backend)) == (1, 10, 10)
     await sink.close()
     assert _count(backend) == 20
+
+
+async def test_bounded_spool_refuses_new_events_and_keeps_the_old(
+        backend: AnalyticsBackend, tmp_path: Path) -> None:
+    host, port = _dead_port()
+    dead = ClickHouseBackend(host, port, database=backend.database, connect_timeout=0.5)
+    sink = EventSink(dead, tmp_path / "spool", SinkConfig(spool_max_bytes=20_000))
+    await sink.start()
+    accepted = 0
+    with pytest.raises(SpoolFull, match="has not taken events"):
+        for n in range(1000):
+            accepted += (await sink.emit("queue_calls", event(n))).accepted
+    assert 50 < accepted < 1000
+    await sink.close(within_s=0.5)
+    revived = EventSink(backend, tmp_path / "spool")
+    await revived.start()
+    await revived.flush()
+    await revived.close()
+    assert _count(backend) == accepted  # every acknowledged event, nothing refused
