@@ -37,7 +37,9 @@ class ChdbBackend:
             self._session: Any = opener(str(path))
             self._session.query("SET output_format_json_quote_64bit_integers = 0")
         except Exception as exc:
-            raise BackendError(f"cannot open chDB data path {path}: {exc}") from exc
+            raise BackendError(
+                f"cannot open chDB data path {path} (one process owns a path; is another "
+                f"one running on it?): {exc}") from exc
 
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing."""
