@@ -18,7 +18,7 @@ from clickhouse_driver.errors import ServerException
 from analytics.schema.ddl import check_identifier
 from analytics.schema.dialect import CLICKHOUSE_18, Dialect
 from analytics.schema.model import EventTable
-from analytics.sink.backend import classify
+from analytics.sink.backend import BackendRejected, classify
 
 
 class ClickHouseBackend:
@@ -49,8 +49,12 @@ class ClickHouseBackend:
         """One columnar insert of the spooled rows, tagged with ``batch_id``."""
         if not lines:
             return
-        rows = [json.loads(line) for line in lines]
-        data: list[list[object]] = [list(col) for col in zip(*rows, strict=True)]
+        # One parse of the whole batch, then columns by index (zip(*rows) is slower).
+        rows: list[list[object]] = json.loads("[" + ",".join(lines) + "]")
+        width = len(table.columns)
+        if any(len(row) != width for row in rows):
+            raise BackendRejected(f"spooled {table.name} rows do not have {width} values")
+        data = [[row[i] for row in rows] for i in range(width)]
         data.append([batch_id] * len(rows))
         columns = ", ".join(c.name for c in table.all_columns)
         self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
