@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analytics.schema import EVENT_TABLES, MIGRATIONS, ROLLUPS, migrate
+from analytics.schema import EVENT_TABLES, MIGRATIONS, ROLLUPS, Dialect, migrate
+from analytics.schema.migrations import Migration
 from analytics.schema.tables import AGENT_STATES_TABLE, QUEUE_CALLS
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.events import normalize
@@ -56,3 +57,21 @@ def test_queue_rollup_keeps_threshold_buckets(backend: AnalyticsBackend) -> None
     assert [int(str(v)) for v in rows[0]] == [3, 0, 1, 1, 1, 45_000, 60_000]
     batch = backend.query(f"SELECT count() FROM {db}.queue_calls WHERE sink_batch = 9")
     assert int(str(batch[0][0])) == 3
+
+
+def test_a_later_migration_applies_alone(backend: AnalyticsBackend) -> None:
+    db = backend.database
+    migrate(backend, db, backend.dialect)
+    seen: list[int] = []
+
+    def add_note(database: str, _dialect: Dialect, _days: int | None) -> list[str]:
+        seen.append(3)
+        return [f"ALTER TABLE {database}.cdr ADD COLUMN note String DEFAULT ''"]
+
+    later = (*MIGRATIONS, Migration(3, "cdr notes", add_note))
+    assert migrate(backend, db, backend.dialect, migrations=later) == 3
+    assert migrate(backend, db, backend.dialect, migrations=later) == 3
+    assert seen == [3]  # applied once, and v1/v2 were not replayed
+    columns = {str(r[0]) for r in backend.query(
+        f"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'cdr'")}
+    assert "note" in columns
