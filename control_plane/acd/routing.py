@@ -4,7 +4,8 @@ Every handler ends in one of two decisions. A call that needs an agent asks its 
 strategy over the idle index (`dispatch_call`); an agent that became available looks at the
 head of each queue it can serve and takes the most urgent call: higher priority class first,
 then the earliest service-level deadline (arrival + the queue's threshold), which ranks queues
-by their wait relative to their own target (`dispatch_agent`).
+by their wait relative to their own target (`dispatch_agent`). Each queue keeps its first call
+(`top`) up to date on enqueue/dequeue, so that look costs one attribute read per queue.
 """
 
 from __future__ import annotations
