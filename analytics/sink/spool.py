@@ -12,6 +12,7 @@ One process owns a spool directory (an exclusive flock enforces it).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -102,10 +103,18 @@ class Spool:
         try:
             if self._file.tell() > 0 and self._file.tell() + len(data) > self.segment_bytes:
                 self._roll()
+        except OSError as exc:
+            raise SpoolError(f"cannot start a spool segment in {self.directory}: {exc}") from exc
+        before = self._file.tell()
+        try:
             self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
         except OSError as exc:
+            # Cut a half-written tail, or the next record would be glued to it.
+            with contextlib.suppress(OSError):
+                self._file.truncate(before)
+                self._file.seek(before)
             raise SpoolError(f"cannot write spool {self.directory}: {exc}") from exc
         with self._mutex:
             self._end = Position(self._end.segment, self._file.tell())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +73,32 @@ def test_one_owner(tmp_path: Path) -> None:
         Spool(tmp_path)
     spool.close()
     Spool(tmp_path).close()
+
+
+class _DiskFullAfterHalf:
+    """Wraps the segment file: writes half of what it is given, then fails like ENOSPC."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def write(self, data: bytes) -> int:
+        self.real.write(data[: len(data) // 2])
+        self.real.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_failed_write_leaves_no_half_line(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append(_records(0, 1))
+    real = spool._file
+    spool._file = _DiskFullAfterHalf(real)  # type: ignore[assignment]
+    with pytest.raises(SpoolError, match="No space left"):
+        spool.append(_records(1, 4))
+    spool._file = real
+    spool.append(_records(5, 1))
+    events, _ = spool.read(spool.checkpoint, max_rows=100)
+    assert [e.line for e in events] == ['{"event_id":"e0"}', '{"event_id":"e5"}']
+    assert spool.rows_pending == 2
