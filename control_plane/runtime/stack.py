@@ -92,7 +92,9 @@ def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path,
                   site: SiteSecrets) -> DaemonSpec:
     """Kamailio in the foreground for one node, with its own run dir and pid file."""
     files = write_node(node, topo, run_dir, site)
-    shm_mb = "256" if node.role is Role.PROVINCE else "128"
+    # Shared memory holds every open transaction: a storm of 10,000 re-registrations needs
+    # hundreds of MB on each hop (64 MB, Kamailio's default, runs out under SIPp load).
+    shm_mb = "1024" if node.role is Role.PROVINCE else "512"
     argv = (
         "kamailio", "-f", str(files.cfg), "-DD", "-E",
         "-Y", str(files.directory), "-P", str(files.directory / "kamailio.pid"),

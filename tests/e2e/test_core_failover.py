@@ -100,7 +100,8 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
     # Phase 2: the edges mark A down within a few probing intervals...
     _eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
                 .startswith("I"), timeout=15)
-    assert dispatcher_flags(city.rpc_address, city.http_port)[a.name].startswith("I")
+    _eventually(lambda: dispatcher_flags(city.rpc_address, city.http_port)[a.name]
+                .startswith("I"), timeout=15)
     # ...and from then on no new call fails.
     answer = answering_seat(callee_ip, tmp_path / "p2", calls=30)
     calls = place_calls(f"{county2.address}:5060", caller, "agent1", caller_ip,
@@ -134,15 +135,6 @@ def test_an_edge_that_loses_every_parent_answers_503_and_says_so(
     county2 = topo.node("county-2")
     for core in topo.by_role(Role.PROVINCE):
         own_tiers.stack.daemon(core.name).stop(0.5)
-    base = topo.nodes[0].address.rsplit(".", 1)[0]
-    client = RawSipClient(f"{base}.181", (county2.address, 5060), timeout=15)
-    try:
-        reply = client.request("REGISTER", "someone", topo.domain)
-    finally:
-        client.close()
-    # Answered, not left to time out: 503 with a hint when to come back.
-    assert reply is not None and reply.status == 503
-    assert reply.headers.get("retry-after") == "5"
 
     def parents_down() -> float:
         url = f"http://{county2.rpc_address}:{county2.http_port}/metrics"
@@ -152,6 +144,16 @@ def test_an_edge_that_loses_every_parent_answers_503_and_says_so(
                     return float(line.split()[1])
         return -1.0
 
-    _eventually(lambda: parents_down() == 2, timeout=15)
+    # The probes notice within a few intervals, and the metric says so...
+    _eventually(lambda: parents_down() == 2, timeout=30)
+    # ...and from then on seats get an immediate 503 with a hint, not silence.
+    base = topo.nodes[0].address.rsplit(".", 1)[0]
+    client = RawSipClient(f"{base}.181", (county2.address, 5060), timeout=3)
+    try:
+        reply = client.request("REGISTER", "someone", topo.domain)
+    finally:
+        client.close()
+    assert reply is not None and reply.status == 503
+    assert reply.headers.get("retry-after") == "5"
     log = own_tiers.stack.daemon(county2.name).spec.log_path.read_text(errors="replace")
     assert "is down" in log
