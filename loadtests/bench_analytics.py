@@ -2,7 +2,8 @@
 
     .venv/bin/python -m loadtests.bench_analytics [--rows N] [--queries Q]
 
-Events go through the whole sink path (validation, spool with fsync, batched inserts).
+Events go through the whole sink path (validation, spool with fsync, batched inserts),
+once as one mapping per event (``emit_many``) and once as column blocks (``emit_block``).
 Dashboard figures are the daily queue KPIs of one tenant over 30 days, answered from the
 15-minute rollup and, for comparison, from raw rows, in the same run. The last line of
 output is one JSON object.
@@ -49,16 +50,27 @@ def generate(rows: int, seed: int = 1) -> Iterator[dict[str, object]]:
         }
 
 
-async def ingest(backend: AnalyticsBackend, spool: Path, rows: int) -> float:
-    """Rows per second through the sink, from first emit to last insert."""
+async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: bool) -> float:
+    """Rows per second through the sink, from first emit to last insert.
+
+    ``blocks``: events handed over as 10k-row column blocks (``emit_block``) rather than
+    one mapping each (``emit_many``).
+    """
     sink = EventSink(backend, spool)
     await sink.start()
     await sink.flush()  # the schema is created before the clock starts
     # Generated before the clock starts: the figure is the sink's, not the generator's.
-    events = [("queue_calls", e) for e in generate(rows)]
+    events = list(generate(rows))
+    chunks = [events[i:i + 10_000] for i in range(0, rows, 10_000)]
+    columnar = [{k: [e[k] for e in chunk] for k in chunk[0]} for chunk in chunks] \
+        if blocks else []
     began = time.perf_counter()
-    for first in range(0, rows, 10_000):
-        await sink.emit_many(events[first:first + 10_000])
+    if blocks:
+        for block in columnar:
+            await sink.emit_block("queue_calls", block)
+    else:
+        for chunk in chunks:
+            await sink.emit_many(("queue_calls", e) for e in chunk)
     await sink.flush(within_s=3600)
     elapsed = time.perf_counter() - began
     await sink.close()
@@ -96,19 +108,23 @@ def main() -> None:
     server = start_clickhouse(root / "server")
     try:
         chdb = ChdbBackend(root / "chdb", database="bench")
-        chdb_rate = asyncio.run(ingest(chdb, root / "spool-chdb", args.rows))
-        print(f"chDB ingest: {chdb_rate:,.0f} rows/s", flush=True)
         remote = ClickHouseBackend(server.host, server.port, database="bench")
-        server_rate = asyncio.run(ingest(remote, root / "spool-server", args.rows))
-        print(f"server ingest: {server_rate:,.0f} rows/s", flush=True)
+        rates: dict[str, float] = {}
+        for name, backend in (("chdb", chdb), ("server", remote)):
+            for blocks in (False, True):
+                # Events go to separate databases so each run starts from an empty table.
+                backend.database = f"bench_{'blocks' if blocks else 'rows'}"
+                key = f"ingest_rows_per_s_{name}" + ("" if blocks else "_per_event")
+                rates[key] = asyncio.run(ingest(
+                    backend, root / f"spool-{name}-{blocks}", args.rows, blocks=blocks))
+                print(f"{key}: {rates[key]:,.0f}", flush=True)
         rollup = query_latencies(chdb, Source.ROLLUP, args.queries)
         raw = query_latencies(chdb, Source.RAW, args.queries)
         server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
         server_raw = query_latencies(remote, Source.RAW, args.queries)
         summary = {
             "rows": args.rows,
-            "ingest_rows_per_s_chdb": round(chdb_rate),
-            "ingest_rows_per_s_server": round(server_rate),
+            **{k: round(v) for k, v in rates.items()},
             "dashboard_p50_ms": _pct(rollup, 50), "dashboard_p95_ms": _pct(rollup, 95),
             "raw_p50_ms": _pct(raw, 50), "raw_p95_ms": _pct(raw, 95),
             "server_dashboard_p95_ms": _pct(server_rollup, 95),

@@ -6,9 +6,10 @@ from analytics.sink.backend import (
     BackendRejected,
     BackendUnavailable,
 )
+from analytics.sink.contract import EmitResult, SinkConfig, SinkNotRunning, SinkStats
 from analytics.sink.events import MalformedEvent, normalize
 from analytics.sink.spool import SpoolError, SpoolFull
-from analytics.sink.writer import EmitResult, EventSink, SinkConfig, SinkNotRunning, SinkStats
+from analytics.sink.writer import EventSink
 
 __all__ = [
     "AnalyticsBackend",

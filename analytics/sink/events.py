@@ -30,7 +30,9 @@ class MalformedEvent(ValueError):
         self.reason = reason
 
 
-def _value(table: str, col: Column, raw: object) -> object:
+def coerce_value(table: str, col: Column, raw: object) -> object:
+    """``raw`` as stored in ``col`` (datetimes become epoch seconds); MalformedEvent if it
+    cannot be."""
     kind = col.kind
     if kind in (Kind.STRING, Kind.LABEL):
         if not isinstance(raw, str):
@@ -134,7 +136,7 @@ def normalize(table_name: str, event: Mapping[str, object]) -> str:
     for name, canonical, col, required in columns:
         if name in event:
             value = event[name]
-            row[name] = value if canonical(value) else _value(table_name, col, value)
+            row[name] = value if canonical(value) else coerce_value(table_name, col, value)
         elif required:
             raise MalformedEvent(table_name, f"missing required column {name}")
         else:

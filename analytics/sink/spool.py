@@ -51,10 +51,33 @@ class InFlight:
 
 @dataclass(frozen=True)
 class SpooledEvent:
-    """One spooled event: its table and JSON row."""
+    """One spool record: an event's JSON row, or a JSONColumns block of ``rows`` events."""
 
     table: str
     line: str
+    rows: int = 1
+
+    @property
+    def is_block(self) -> bool:
+        """True for a column block."""
+        return self.line.startswith("{")
+
+
+def _encode(table: str, payload: str, rows: int) -> bytes:
+    # A block keeps its row count on the line, so counting rows never parses JSON.
+    if payload.startswith("{"):
+        return f"{table}\t{rows}\t{payload}\n".encode()
+    return f"{table}\t{payload}\n".encode()
+
+
+def _decode(raw: str) -> SpooledEvent:
+    table, _, rest = raw.partition("\t")
+    if rest.startswith("["):
+        return SpooledEvent(table, rest)
+    count, _, payload = rest.partition("\t")
+    if count.isdigit() and payload.startswith("{"):
+        return SpooledEvent(table, payload, int(count))
+    return SpooledEvent(table, rest)  # unreadable: the batch code dead-letters it
 
 
 def _fsync_dir(path: Path) -> None:
@@ -89,13 +112,13 @@ class Spool:
         last = segments[-1] if segments else max(self.checkpoint.segment, 1)
         self._file = open(self._segment_path(last), "ab")  # noqa: SIM115 - kept open
         self._end = Position(last, self._file.tell())
-        self.rows_pending = self._count_lines(self.checkpoint, self._end)
+        self.rows_pending = self._count_rows(self.checkpoint, self._end)
 
     # -- writer side ---------------------------------------------------------------
 
-    def append(self, records: Sequence[tuple[str, str]]) -> Position:
-        """Append ``(table, json line)`` records durably; return the new end position."""
-        data = b"".join(f"{t}\t{line}\n".encode() for t, line in records)
+    def append(self, records: Sequence[tuple[str, str, int]]) -> Position:
+        """Append ``(table, JSON row or block, rows)`` records durably; return the new end."""
+        data = b"".join(_encode(t, payload, n) for t, payload, n in records)
         if self.bytes_pending + len(data) > self.max_bytes:
             raise SpoolFull(
                 f"spool {self.directory} holds {self.bytes_pending} bytes (bound "
@@ -118,7 +141,7 @@ class Spool:
             raise SpoolError(f"cannot write spool {self.directory}: {exc}") from exc
         with self._mutex:
             self._end = Position(self._end.segment, self._file.tell())
-            self.rows_pending += len(records)
+            self.rows_pending += sum(n for _, _, n in records)
             return self._end
 
     def _roll(self) -> None:
@@ -154,9 +177,11 @@ class Spool:
         end = until or self.end
         events: list[SpooledEvent] = []
         pos = start
-        while len(events) < max_rows:
+        rows = 0
+        while rows < max_rows:
             stop = end.offset if pos.segment == end.segment else self._size(pos.segment)
-            offset = self._read_segment(pos, stop, max_rows - len(events), events)
+            offset, taken = self._read_segment(pos, stop, max_rows - rows, events)
+            rows += taken
             pos = Position(pos.segment, offset)
             if offset < stop or pos.segment >= end.segment:
                 break
@@ -164,13 +189,14 @@ class Spool:
         return events, pos
 
     def _read_segment(self, pos: Position, stop: int, room: int,
-                      out: list[SpooledEvent]) -> int:
-        """Append up to ``room`` events of one segment from ``pos`` to ``stop``; return the
-        offset reached. Reads big blocks: per-line reads cost more than the inserts."""
-        offset = pos.offset
+                      out: list[SpooledEvent]) -> tuple[int, int]:
+        """Append up to ``room`` rows of one segment from ``pos`` to ``stop``; return the
+        offset reached and the rows taken. Reads big chunks: per-line reads cost more than
+        the inserts."""
+        offset, wanted = pos.offset, room
         path = self._segment_path(pos.segment)
         if not path.exists():
-            return stop
+            return stop, 0
         with open(path, "rb") as f:
             while offset < stop and room > 0:
                 f.seek(offset)
@@ -179,15 +205,22 @@ class Spool:
                 if cut == 0:
                     break
                 lines = block[:cut].decode().split("\n")[:-1]
-                if len(lines) > room:
-                    lines = lines[:room]
-                    cut = sum(len(line.encode()) + 1 for line in lines)
+                taken = 0
                 for raw in lines:
-                    table, _, line = raw.partition("\t")
-                    out.append(SpooledEvent(table, line))
-                room -= len(lines)
+                    event = _decode(raw)
+                    # Rows are counted, and a block is never split: stop before one that
+                    # would overflow, unless nothing was taken yet.
+                    if room <= 0 or (event.rows > room and out):
+                        break
+                    out.append(event)
+                    room -= event.rows
+                    taken += 1
+                if taken < len(lines):
+                    cut = sum(len(line.encode()) + 1 for line in lines[:taken])
                 offset += cut
-        return offset
+                if taken < len(lines):
+                    break
+        return offset, wanted - room
 
     def begin(self, inflight: InFlight) -> None:
         """Record that ``inflight`` is about to be inserted."""
@@ -211,7 +244,7 @@ class Spool:
 
     # -- internals -----------------------------------------------------------------
 
-    def _count_lines(self, start: Position, end: Position) -> int:
+    def _count_rows(self, start: Position, end: Position) -> int:
         total = 0
         for seg in range(start.segment, end.segment + 1):
             path = self._segment_path(seg)
@@ -221,7 +254,8 @@ class Spool:
                 f.seek(start.offset if seg == start.segment else 0)
                 data = f.read() if seg != end.segment else f.read(
                     max(0, end.offset - (start.offset if seg == start.segment else 0)))
-            total += data.count(b"\n")
+            for raw in data.decode().split("\n")[:-1]:
+                total += _decode(raw).rows
         return total
 
     def _segments(self) -> list[int]:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -20,60 +19,13 @@ import structlog
 from analytics.schema.migrations import migrate
 from analytics.sink.backend import AnalyticsBackend, BackendError
 from analytics.sink.batches import FaultHook, flush_one
+from analytics.sink.blocks import validate_block
+from analytics.sink.contract import EmitResult, SinkConfig, SinkNotRunning, SinkStats
 from analytics.sink.dead_letters import DeadLetters
 from analytics.sink.events import MalformedEvent, normalize
 from analytics.sink.spool import Spool
 
 _log = structlog.get_logger(__name__)
-
-
-class SinkNotRunning(RuntimeError):
-    """emit() before start() or after close(): nothing was accepted."""
-
-
-@dataclass(frozen=True)
-class SinkConfig:
-    """Batching, retry and bound settings of a sink."""
-
-    batch_rows: int = 10_000
-    max_batch_rows: int = 100_000
-    flush_interval_s: float = 1.0
-    retry_min_s: float = 0.2
-    retry_max_s: float = 5.0
-    recent_ids: int = 200_000
-    """How many recent event ids are remembered to drop a producer's repeated emit."""
-    spool_max_bytes: int = 1 << 30
-    segment_bytes: int = 64 << 20
-
-
-@dataclass(frozen=True)
-class EmitResult:
-    """What happened to the events of one emit call."""
-
-    accepted: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-
-
-@dataclass
-class SinkStats:
-    """Counters for /metrics (sink lag, dead letters, inserts)."""
-
-    accepted: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    inserted: int = 0
-    batches: int = 0
-    insert_failures: int = 0
-    rollup_keys_repaired: int = 0
-    last_error: str | None = None
-    pending_since: float | None = field(default=None, repr=False)
-
-    def lag_seconds(self, now: float | None = None) -> float:
-        """Age of the oldest acknowledged event not yet in ClickHouse (0 when drained)."""
-        if self.pending_since is None:
-            return 0.0
-        return max(0.0, (now if now is not None else time.monotonic()) - self.pending_since)
 
 
 class EventSink:
@@ -89,7 +41,7 @@ class EventSink:
         self._fault_hook = fault_hook
         self._spool: Spool | None = None
         self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._writes: list[tuple[list[tuple[str, str]], asyncio.Future[None]]] = []
+        self._writes: list[tuple[list[tuple[str, str, int]], asyncio.Future[None]]] = []
         self._write_wakeup = asyncio.Event()
         self._flush_wakeup = asyncio.Event()
         self._progress = asyncio.Event()  # set by the flusher after each attempt
@@ -131,7 +83,7 @@ class EventSink:
         """
         if self._spool is None or self._closing:
             raise SinkNotRunning("the sink is not running (call start(), not after close())")
-        records: list[tuple[str, str]] = []
+        records: list[tuple[str, str, int]] = []
         keys: list[tuple[str, str]] = []
         rejected = duplicates = 0
         for table, event in events:
@@ -148,21 +100,62 @@ class EventSink:
                 continue
             self._remember(key)
             keys.append(key)
-            records.append((table, line))
+            records.append((table, line, 1))
+        await self._spool_records(records, keys, rejected, duplicates)
+        return EmitResult(len(records), rejected, duplicates)
+
+    async def emit_block(self, table: str,
+                         columns: Mapping[str, Sequence[object]]) -> EmitResult:
+        """Validate column by column and spool many events of one table as one record.
+
+        The bulk path (replays, imports): several times cheaper per event than ``emit``.
+        Refused rows go to dead letters with their reason; a block wrong as a whole (unknown
+        or missing columns, unequal lengths) is dead-lettered row by row.
+        """
+        if self._spool is None or self._closing:
+            raise SinkNotRunning("the sink is not running (call start(), not after close())")
+        try:
+            block = validate_block(table, columns)
+        except MalformedEvent as exc:
+            rows = max((len(v) for v in columns.values()), default=0)
+            self.dead_letters.add_many(table, exc.reason, [
+                {k: v[i] for k, v in columns.items() if i < len(v)} for i in range(rows)])
+            self.stats.rejected += rows
+            return EmitResult(0, rows, 0)
+        for reason_rows in _group_reasons(block.rejected).items():
+            self.dead_letters.add_many(table, *reason_rows)
+        keep: list[int] = []
+        keys: list[tuple[str, str]] = []
+        for i, event_id in enumerate(block.columns["event_id"]):
+            key = (table, str(event_id))
+            if key not in self._recent:
+                self._remember(key)
+                keys.append(key)
+                keep.append(i)
+        duplicates = block.rows - len(keep)
+        if duplicates:
+            block = block.keep(keep)
+        records = [(table, block.to_json(), block.rows)] if block.rows else []
+        await self._spool_records(records, keys, len(block.rejected), duplicates)
+        return EmitResult(block.rows, len(block.rejected), duplicates)
+
+    async def _spool_records(self, records: list[tuple[str, str, int]],
+                             keys: list[tuple[str, str]], rejected: int,
+                             duplicates: int) -> None:
         self.stats.rejected += rejected
         self.stats.duplicates += duplicates
-        if records:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._writes.append((records, done))
-            self._write_wakeup.set()
-            try:
-                await done
-            except BaseException:
-                for key in keys:  # not acknowledged: a retry must not look like a duplicate
-                    self._recent.pop(key, None)
-                raise
-            self.stats.accepted += len(records)
-        return EmitResult(len(records), rejected, duplicates)
+        if not records:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._writes.append((records, done))
+        self._write_wakeup.set()
+        try:
+            await done
+        except BaseException:
+            for key in keys:  # not acknowledged: a retry must not look like a duplicate
+                self._recent.pop(key, None)
+            raise
+        self.stats.accepted += sum(n for _, _, n in records)
 
     async def flush(self, within_s: float = 30.0) -> None:
         """Wait until every event acknowledged so far is in ClickHouse.
@@ -289,3 +282,10 @@ class EventSink:
             self.stats.last_error = None
             self.stats.pending_since = time.monotonic() if spool.rows_pending else None
             self._progress.set()
+
+
+def _group_reasons(rejected: list[tuple[str, dict[str, object]]]) -> dict[str, list[object]]:
+    grouped: dict[str, list[object]] = {}
+    for reason, row in rejected:
+        grouped.setdefault(reason, []).append(row)
+    return grouped

@@ -78,6 +78,20 @@ class ChdbBackend:
             except Exception as exc:
                 raise classify(_ENGINE, exc) from exc
 
+    def insert_block(self, table: EventTable, payload: str, rows: int, batch_id: int) -> None:
+        """One JSONColumns insert of a spooled block, with its ``sink_batch`` column."""
+        columns = ", ".join(c.name for c in table.all_columns)
+        batch = ",".join([str(batch_id)] * rows)
+        with self._lock:
+            try:
+                with self._session.send_insert(
+                    f"INSERT INTO {self.database}.{table.name} ({columns})", "JSONColumns"
+                ) as inserter:
+                    inserter.append(f'{payload[:-1]},"sink_batch":[{batch}]}}')
+                    inserter.finish()
+            except Exception as exc:
+                raise classify(_ENGINE, exc) from exc
+
     def close(self) -> None:
         """Close the session and free the data path for another process."""
         with self._lock:

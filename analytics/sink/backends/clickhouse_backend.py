@@ -59,6 +59,16 @@ class ClickHouseBackend:
         columns = ", ".join(c.name for c in table.all_columns)
         self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
 
+    def insert_block(self, table: EventTable, payload: str, rows: int, batch_id: int) -> None:
+        """One columnar insert of a spooled JSONColumns block."""
+        block: dict[str, list[object]] = json.loads(payload)
+        data = [block.get(c.name, []) for c in table.columns]
+        if any(len(col) != rows for col in data):
+            raise BackendRejected(f"spooled {table.name} block does not have {rows} rows")
+        data.append([batch_id] * rows)
+        columns = ", ".join(c.name for c in table.all_columns)
+        self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
+
     def close(self) -> None:
         """Disconnect from the server."""
         with self._lock:

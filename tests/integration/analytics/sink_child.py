@@ -31,6 +31,12 @@ def event(n: int) -> dict[str, object]:
     }
 
 
+def columns(numbers: range) -> dict[str, list[object]]:
+    """The same events as ``event`` for each number, as one column block."""
+    rows = [event(n) for n in numbers]
+    return {name: [row[name] for row in rows] for name in rows[0]}
+
+
 def _backend(args: argparse.Namespace) -> AnalyticsBackend:
     if args.backend == "chdb":
         from analytics.sink.backends.chdb_backend import ChdbBackend
@@ -66,7 +72,10 @@ async def write(args: argparse.Namespace) -> None:
     chunk = 500
     for first in range(0, args.count, chunk):
         last = min(first + chunk, args.count)
-        await sink.emit_many(("queue_calls", event(n)) for n in range(first, last))
+        if args.blocks:
+            await sink.emit_block("queue_calls", columns(range(first, last)))
+        else:
+            await sink.emit_many(("queue_calls", event(n)) for n in range(first, last))
         say(f"ACK {last}")
     say("DONE")
     await asyncio.sleep(3600)
@@ -103,6 +112,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--hold-after-insert", action="store_true")
     parser.add_argument("--announce-insert", action="store_true")
+    parser.add_argument("--blocks", action="store_true", help="emit column blocks")
     args = parser.parse_args()
     asyncio.run(write(args) if args.mode == "write" else replay(args))
     sys.exit(0)

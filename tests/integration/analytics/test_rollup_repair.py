@@ -38,14 +38,15 @@ def test_rollups_missing_a_landed_batch_are_refilled(backend: AnalyticsBackend,
     records = [("queue_calls", normalize("queue_calls", e)) for e in calls]
     records += [("agent_states", normalize("agent_states", _state(n))) for n in range(20)]
     spool = Spool(tmp_path / "spool")
-    end = spool.append(records)
+    end = spool.append([(t, r, 1) for t, r in records])
     spool.begin(InFlight(42, spool.checkpoint, end))
     # The engine committed the raw parts, then died before the views' parts.
     for rollup in (QUEUE_CALLS_15M, AGENT_STATES_15M):
         backend.execute(f"DROP TABLE {db}.{rollup.view}")
-    backend.insert(EVENT_TABLES["queue_calls"], [r for t, r in records if t == "queue_calls"], 42)
+    # Insert ids are the batch id + k, tables in name order: agent_states 42, queue_calls 43.
     backend.insert(EVENT_TABLES["agent_states"],
                    [r for t, r in records if t == "agent_states"], 42)
+    backend.insert(EVENT_TABLES["queue_calls"], [r for t, r in records if t == "queue_calls"], 43)
     for rollup in (QUEUE_CALLS_15M, AGENT_STATES_15M):
         backend.execute(rollup.create_view(db))
     assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m") == 50

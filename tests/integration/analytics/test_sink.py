@@ -11,9 +11,10 @@ import pytest
 
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
+from analytics.sink.contract import SinkConfig, SinkNotRunning
 from analytics.sink.spool import SpoolError, SpoolFull
-from analytics.sink.writer import EventSink, SinkConfig, SinkNotRunning
-from tests.integration.analytics.sink_child import event
+from analytics.sink.writer import EventSink
+from tests.integration.analytics.sink_child import columns, event
 
 
 def _count(backend: AnalyticsBackend, table: str = "queue_calls") -> int:
@@ -169,3 +170,25 @@ async def test_bounded_spool_refuses_new_events_and_keeps_the_old(
     await revived.flush()
     await revived.close()
     assert _count(backend) == accepted  # every acknowledged event, nothing refused
+
+
+async def test_column_blocks_land_once_with_bad_rows_and_duplicates_set_aside(
+        backend: AnalyticsBackend, tmp_path: Path) -> None:
+    sink = EventSink(backend, tmp_path / "spool")
+    await sink.start()
+    block = columns(range(12_000))
+    block["wait_ms"][5] = -1  # refused: outside UInt32
+    result = await sink.emit_block("queue_calls", block)
+    assert (result.accepted, result.rejected) == (11_999, 1)
+    again = await sink.emit_block("queue_calls", columns(range(11_990, 12_010)))
+    assert (again.accepted, again.duplicates) == (10, 10)
+    await sink.emit("queue_calls", event(20_000))  # rows and blocks mix in one batch
+    await sink.flush()
+    await sink.close()
+    db = backend.database
+    assert _count(backend) == 12_010
+    offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m")
+    assert int(str(offered[0][0])) == 12_010
+    distinct = backend.query(f"SELECT uniqExact(event_id) FROM {db}.queue_calls")
+    assert int(str(distinct[0][0])) == 12_010
+    assert sink.dead_letters.count == 1

@@ -87,11 +87,12 @@ def _check(report: dict[str, object], acked: int) -> None:
     assert report["offered"] == report["count"], "rollup disagrees with the raw rows"
 
 
+@pytest.mark.parametrize("blocks", [False, True], ids=["rows", "blocks"])
 @pytest.mark.parametrize("kind", ["chdb", "server"])
-def test_kill_between_insert_and_checkpoint(kind: str, tmp_path: Path,
+def test_kill_between_insert_and_checkpoint(kind: str, blocks: bool, tmp_path: Path,
                                             request: pytest.FixtureRequest) -> None:
     """The worst moment: rows are in ClickHouse, the spool does not know it yet."""
-    args = _engine_args(kind, tmp_path, request)
+    args = _engine_args(kind, tmp_path, request) + (["--blocks"] if blocks else [])
     acked = _write_then_kill(args, 12_000, "INSERTED", tmp_path / "child.log")
     assert acked >= 10_000  # a full batch was acknowledged and inserted
     report = _replay(args, tmp_path / "child.log")
@@ -109,12 +110,13 @@ def test_kill_at_a_random_moment(kind: str, tmp_path: Path,
     assert acked <= int(str(report["count"])) <= 40_000
 
 
+@pytest.mark.parametrize("blocks", [False, True], ids=["rows", "blocks"])
 @pytest.mark.parametrize("kind", ["chdb", "server"])
-def test_kill_while_the_engine_is_inserting(kind: str, tmp_path: Path,
+def test_kill_while_the_engine_is_inserting(kind: str, blocks: bool, tmp_path: Path,
                                             request: pytest.FixtureRequest) -> None:
     """Killed a few milliseconds into an insert: raw parts and view parts may be half
     committed; the replay must still end with every event once, in raw and in rollups."""
-    args = _engine_args(kind, tmp_path, request)
+    args = _engine_args(kind, tmp_path, request) + (["--blocks"] if blocks else [])
     acked = _write_then_kill(args, 30_000, "INSERTING", tmp_path / "child.log",
                              delay_s=random.uniform(0.0, 0.3))
     report = _replay(args, tmp_path / "child.log")
