@@ -18,7 +18,7 @@ from pathlib import Path
 from control_plane.db.credentials import SeatAccount
 from control_plane.runtime import probes
 from control_plane.runtime.supervisor import Daemon, DaemonSpec, PortClaim, Supervisor
-from control_plane.topology.model import KamailioNode, Role, Topology
+from control_plane.topology.model import Carrier, KamailioNode, Role, Topology
 from control_plane.topology.render import REPO_ROOT, SiteSecrets, write_node, write_rtpengine
 
 STATE_FILE = "stack.json"
@@ -54,6 +54,8 @@ def probe_for(kind: str, address: str, port: int, http_port: int) -> Callable[[]
         return partial(probes.rtpengine_ping, address, port)
     if kind == "control-plane":
         return partial(probes.http_ok, f"http://{address}:{port}/healthz")
+    if kind == "carrier-sim":
+        return partial(probes.sip_options, address, port)
     return lambda: None
 
 
@@ -88,10 +90,26 @@ def write_topology(topo: Topology, run_dir: Path) -> Path:
     return path
 
 
+KAMAILIO_SQLITE_SCHEMA = Path("/usr/share/kamailio/db_sqlite")
+
+
+def _ensure_topos_db(path: Path) -> None:
+    """The core's own topology-hiding state (per core: the carrier talks to one core)."""
+    import sqlite3
+
+    if path.exists():
+        return
+    with sqlite3.connect(path) as db:
+        for part in ("standard-create.sql", "topos-create.sql"):
+            db.executescript((KAMAILIO_SQLITE_SCHEMA / part).read_text())
+
+
 def kamailio_spec(node: KamailioNode, topo: Topology, run_dir: Path,
                   site: SiteSecrets) -> DaemonSpec:
     """Kamailio in the foreground for one node, with its own run dir and pid file."""
     files = write_node(node, topo, run_dir, site)
+    if node.role is Role.PROVINCE and topo.carriers:
+        _ensure_topos_db(files.directory / "topos.sqlite")
     # Shared memory holds every open transaction: a storm of 10,000 re-registrations needs
     # hundreds of MB on each hop (64 MB, Kamailio's default, runs out under SIPp load).
     shm_mb = "1024" if node.role is Role.PROVINCE else "512"
@@ -193,11 +211,28 @@ def sipp_seat_row(account: SeatAccount) -> str:
             f"[authentication username={account.username} password={account.password}]")
 
 
+def carrier_spec(carrier: Carrier, run_dir: Path) -> DaemonSpec:
+    """A simulated carrier (PSTN gateway) at the carrier's address, for demo and tests."""
+    directory = (run_dir / carrier.name).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    return DaemonSpec(
+        name=carrier.name, kind="carrier-sim",
+        argv=(sys.executable, "-m", "loadtests.carrier_sim", "--host", carrier.address,
+              "--port", str(carrier.port), "--log", str(directory / "invites.jsonl")),
+        directory=directory,
+        ready=partial(probes.sip_options, carrier.address, carrier.port),
+        ports=(PortClaim("udp", carrier.address, carrier.port),),
+        env={"PYTHONPATH": str(REPO_ROOT)},
+    )
+
+
 def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False) -> list[DaemonSpec]:
-    """Every daemon of the center in start order."""
+    """Every daemon of the center in start order (simulated carriers first: the cores
+    probe them from the start)."""
     site = site_secrets(run_dir)
     nodes = sorted(topo.nodes, key=lambda n: _ROLE_ORDER[n.role])
-    specs = [kamailio_spec(n, topo, run_dir, site) for n in nodes]
+    specs = [carrier_spec(c, run_dir) for c in topo.carriers]
+    specs += [kamailio_spec(n, topo, run_dir, site) for n in nodes]
     specs.append(rtpengine_spec(topo, run_dir))
     specs.append(control_plane_spec(topo, run_dir, site))
     if live_traffic:
@@ -216,6 +251,9 @@ def _endpoint(daemon: Daemon, topo: Topology) -> Endpoint:
     elif spec.kind == "control-plane":
         cp = topo.control_plane
         address, port, http_port = cp.address, cp.port, cp.port
+    elif spec.kind == "carrier-sim":
+        carrier = next(c for c in topo.carriers if c.name == spec.name)
+        address, port, http_port = carrier.address, carrier.port, 0
     else:
         address, port, http_port = "", 0, 0
     return Endpoint(spec.name, spec.kind, address, port, http_port, daemon.pid,

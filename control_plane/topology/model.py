@@ -66,6 +66,19 @@ class KamailioNode:
 
 
 @dataclass(frozen=True, slots=True)
+class Carrier:
+    """A SIP trunk (PSTN gateway or operator) attached to the province core pair.
+
+    Calls from seats to external numbers go to the carriers; everything sent to a carrier
+    is topology-hidden (topos), and carriers are trusted by address, not by digest.
+    """
+
+    name: str
+    address: str
+    port: int = 5060
+
+
+@dataclass(frozen=True, slots=True)
 class RtpengineNode:
     """The media relay: ng control on UDP, Prometheus metrics on HTTP, an RTP port range."""
 
@@ -95,6 +108,7 @@ class Topology:
     rtpengine: RtpengineNode = field(default_factory=RtpengineNode)
     control_plane: ControlPlaneNode = field(default_factory=ControlPlaneNode)
     limits: tuple[tuple[str, int], ...] = ()
+    carriers: tuple[Carrier, ...] = ()
 
     def node(self, name: str) -> KamailioNode:
         """The node called ``name``; :class:`KeyError` names it when absent."""
@@ -132,9 +146,11 @@ class Topology:
             replace(n, address=move(n.address), http_address=move(n.rpc_address))
             for n in self.nodes
         )
+        carriers = tuple(replace(c, address=move(c.address)) for c in self.carriers)
         return replace(
             self,
             nodes=nodes,
+            carriers=carriers,
             rtpengine=replace(self.rtpengine, address=move(self.rtpengine.address)),
             control_plane=replace(self.control_plane, address=move(self.control_plane.address)),
         )
@@ -152,6 +168,9 @@ class Topology:
             ]
         if self.limits:
             out += ["[limits]", *(f"{k} = {v}" for k, v in self.limits), ""]
+        for c in self.carriers:
+            out += ["[[carrier]]", f"name = {_q(c.name)}", f"address = {_q(c.address)}",
+                    f"port = {c.port}", ""]
         for table, obj in (("rtpengine", self.rtpengine), ("control_plane", self.control_plane)):
             out.append(f"[{table}]")
             for key, value in asdict(obj).items():
@@ -203,6 +222,8 @@ class Topology:
                 raise TopologyError(f"limits: {name} must be a positive integer")
         if not self.by_role(Role.PROVINCE):
             raise TopologyError("the topology has no province node")
+        for carrier in self.carriers:
+            claim(carrier.address, carrier.port, f"carrier {carrier.name}")
         rtp = self.rtpengine
         claim(rtp.address, rtp.ng_port, "rtpengine (ng)")
         claim(rtp.address, rtp.http_port, "rtpengine (http)")
@@ -264,6 +285,7 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
             rtpengine=RtpengineNode(**raw.get("rtpengine", {})),
             control_plane=ControlPlaneNode(**raw.get("control_plane", {})),
             limits=tuple((str(k), int(v)) for k, v in raw.get("limits", {}).items()),
+            carriers=tuple(Carrier(**c) for c in raw.get("carrier", [])),
         )
     except (TypeError, ValueError) as exc:
         raise TopologyError(f"{source}: {exc}") from exc

@@ -78,8 +78,7 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
         "PEER_ADDRS": ",".join(peer_addresses(node, topo)),
         "CORE_PAIR_HOST": topo.core_pair_host,
     }
-    if node.role is not Role.PROVINCE:
-        values["RTPENGINE_NG"] = f"{topo.rtpengine.address}:{topo.rtpengine.ng_port}"
+    values["RTPENGINE_NG"] = f"{topo.rtpengine.address}:{topo.rtpengine.ng_port}"
     if node.role is Role.PROVINCE:
         values |= {
             # db_sqlite drops the first slash of the path: an absolute path needs four.
@@ -87,6 +86,12 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
             "AUTH_SECRET": secrets.auth_secret,
             "EVAPI_PORT": str(node.evapi_port),
         }
+        if topo.carriers:
+            defines.append("WITH_CARRIERS")
+            values |= {
+                "CARRIER_ADDRS": ",".join(c.address for c in topo.carriers),
+                "TOPOS_DB_URL": f"sqlite:///{node_dir / 'topos.sqlite'}",
+            }
         pair = [n for n in topo.by_role(Role.PROVINCE) if n.name != node.name]
         if pair:
             defines.append("WITH_DMQ")
@@ -106,11 +111,14 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
 
 
 def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
-    """Set 1 = the node's parents, probed with OPTIONS (edges only)."""
+    """Set 1 = the node's parents (edges); set 2 = the carriers (cores); OPTIONS-probed."""
     lines = ["# setid destination flags priority attrs"]
     for prio, parent_name in enumerate(reversed(node.parents)):
         parent = topo.node(parent_name)
         lines.append(f"1 sip:{parent.address}:{parent.sip_port} 0 {prio} name={parent.name}")
+    if node.role is Role.PROVINCE:
+        for carrier in topo.carriers:
+            lines.append(f"2 sip:{carrier.address}:{carrier.port} 0 0 name={carrier.name}")
     return "\n".join(lines) + "\n"
 
 
@@ -141,7 +149,7 @@ def write_node(node: KamailioNode, topo: Topology, run_dir: Path,
     node_dir.mkdir(parents=True, exist_ok=True)
     cfg = node_dir / "node.cfg"
     cfg.write_text(node_header(node, topo, node_dir, secrets), encoding="utf-8")
-    if node.role is not Role.PROVINCE:
+    if node.role is not Role.PROVINCE or topo.carriers:
         (node_dir / "dispatcher.list").write_text(dispatcher_list(node, topo), encoding="utf-8")
     ini = node_dir / "kamcli.ini"
     ini.write_text(kamcli_ini(rpc_socket).replace("cc.local", topo.domain), encoding="utf-8")

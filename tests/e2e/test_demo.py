@@ -75,7 +75,8 @@ def test_demo_comes_up_carries_traffic_and_leaves_nothing_behind(demo_dir: Path)
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         status = _wait_healthy(cfg, run_dir, demo)
-        n = len(topo.nodes) + 3  # Kamailio nodes, RTPengine, control plane, seat traffic
+        # Kamailio nodes, simulated carriers, RTPengine, control plane, seat traffic
+        n = len(topo.nodes) + len(topo.carriers) + 3
         assert f"{n}/{n} healthy" in status
         for node in topo.nodes:
             assert f"{node.name}" in status

@@ -129,3 +129,32 @@ def test_a_seat_behind_nat_gets_its_media_anchored_at_its_edge(tiers: RunningSta
         answer.wait(timeout=60)
     assert natted.successful == 1, natted.output
     assert seen, "the NATed call's media was not anchored"
+
+
+def test_a_seat_dials_out_through_a_carrier_that_sees_only_the_core(
+    tiers: RunningStack, tmp_path: Path
+) -> None:
+    import json
+
+    (caller,) = seat_accounts(["out-caller"])
+    tiers.stack.add_seats([caller])
+    county = tiers.topo.node("county-1")
+    carrier = tiers.topo.carriers[0]
+    invites = tiers.stack.run_dir / carrier.name / "invites.jsonl"
+    result = place_calls(_sip(county.address), caller, "+8657188880000", _seat_ip(tiers, 195),
+                         tmp_path)
+    assert result.successful == 1, result.output
+    (seen,) = [json.loads(line) for line in invites.read_text().splitlines()
+               if "+8657188880000" in line]
+    internal = {n.address for n in tiers.topo.nodes} - {
+        n.address for n in tiers.topo.by_role(Role.PROVINCE)}
+    # The Call-ID is the phone's own (SIPp writes its address in it); the call controllers
+    # make their own toward carriers. Every other line must show the core only.
+    shown = [h for h in seen["headers"] if not h.lower().startswith("call-id")] + seen["sdp"]
+    text = "\n".join(shown)
+    # One Via (the core's), no Record-Route, and no edge or seat address anywhere: the SDP
+    # names RTPengine, which the core put in the media path.
+    assert seen["vias"] == 1 and seen["record_routes"] == 0, seen
+    assert not any(addr in text for addr in internal), text
+    assert _seat_ip(tiers, 195) not in text, text
+    assert f"c=IN IP4 {tiers.topo.rtpengine.address}" in seen["sdp"], seen["sdp"]

@@ -95,3 +95,13 @@ def test_limits_override_cfg_tunables_and_unknown_ones_are_refused() -> None:
         parse_topology(BASE + "[limits]\nSPEED = 9\n")
     with pytest.raises(TopologyError, match="positive"):
         parse_topology(BASE + "[limits]\nSRC_PPS = 0\n")
+
+
+def test_carriers_are_parsed_relocated_and_claimed() -> None:
+    topo = parse_topology(DEMO_TOPOLOGY.read_text())
+    assert [c.name for c in topo.carriers] == ["pstn-gw"]
+    moved = topo.relocated("127.220.1")
+    assert moved.carriers[0].address.startswith("127.220.1.")
+    assert parse_topology(moved.to_toml()).carriers == moved.carriers
+    with pytest.raises(TopologyError, match="carrier c1"):
+        parse_topology(BASE + '[[carrier]]\nname = "c1"\naddress = "127.1.1.1"\n')

@@ -66,7 +66,7 @@ def test_peers_are_parents_children_and_controllers(topo) -> None:
 def test_province_pair_replicates_with_dmq_and_reads_credentials(topo, tmp_path: Path) -> None:
     a, b = topo.node("prov-a"), topo.node("prov-b")
     text = node_header(a, topo, tmp_path, _secrets(tmp_path))
-    assert "#!define WITH_PROVINCE\n#!define WITH_DMQ\n" in text
+    assert "#!define WITH_PROVINCE\n" in text and "#!define WITH_DMQ\n" in text
     assert f'"!DMQ_PEER!{b.address}:{b.sip_port}!g"' in text
     assert f'"!AUTH_DB_URL!sqlite:///{(tmp_path / "cc.sqlite").resolve()}!g"' in text
     assert '"!AUTH_SECRET!abc123!g"' in text
@@ -96,3 +96,15 @@ def test_limits_become_defines_before_the_shared_cfg(tmp_path: Path) -> None:
     text = node_header(topo.node("city-1"), topo, tmp_path, _secrets(tmp_path))
     assert text.index("#!define SRC_PPS 5000") < text.index("include_file")
     assert "#!ifndef SRC_PPS" in KAMAILIO_CFG.read_text()
+
+
+def test_cores_hide_topology_toward_carriers_listed_in_dispatcher_set_2(topo, tmp_path: Path
+                                                                       ) -> None:
+    core = topo.node("prov-a")
+    text = node_header(core, topo, tmp_path, _secrets(tmp_path))
+    assert "#!define WITH_CARRIERS" in text
+    carrier = topo.carriers[0]
+    assert f'"!CARRIER_ADDRS!{carrier.address}!g"' in text
+    assert f"2 sip:{carrier.address}:5060 0 0 name=pstn-gw" in dispatcher_list(core, topo)
+    assert "WITH_CARRIERS" not in node_header(topo.node("city-1"), topo, tmp_path,
+                                              _secrets(tmp_path))
