@@ -75,7 +75,10 @@ def demo(config: ConfigOption = None, run_dir: RunDirOption = None,
     stack = Stack(topo, run_dir or settings.runtime.run_dir, live_traffic=traffic)
     stack.supervisor.ready_timeout = settings.runtime.ready_timeout_seconds
     stack.supervisor.stop_grace = settings.runtime.stop_grace_seconds
+    # Installed explicitly: a shell that starts us in the background hands us SIGINT
+    # ignored, and Ctrl-C must still stop the stack.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     code = 0
     try:
         endpoints = stack.start()
