@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analytics.kpis.query import Dimension, KpiQuery, bucket_sql
 from analytics.schema.ddl import check_identifier
+from analytics.schema.rollups import QUEUE_15M, QUEUE_CALLS_15M
 
 QUEUE_MEASURES = (
     "offered", "answered", "abandoned", "answered_within", "short_abandoned",
@@ -31,7 +32,10 @@ def queue_kpis_sql(db: str, q: KpiQuery) -> str:
             "sumMerge(answered_wait_ms)", "sumMerge(talk_ms_sum)", "sumMerge(hold_ms_sum)",
             "sumMerge(wrap_ms_sum)", "sumMerge(transferred_sum)", "maxMerge(longest_wait_ms)",
         ]
-        source = f"{db}.queue_calls_15m WHERE {q.where('interval_start')}"
+        # The per-queue rollup is far smaller; the finer one only when agents or skills matter.
+        per_queue = set(q.by) <= {Dimension.TENANT, Dimension.QUEUE} and not q.agents
+        rollup = QUEUE_15M if per_queue else QUEUE_CALLS_15M
+        source = f"{db}.{rollup.name} WHERE {q.where('interval_start')}"
     else:
         select, group = _head(q, "enqueued_at")
         ans, ab = "outcome = 'answered'", "outcome = 'abandoned'"

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from analytics.schema import ddl
 from analytics.schema.dialect import Dialect
-from analytics.schema.rollups import ROLLUPS
+from analytics.schema.rollups import AGENT_STATES_15M, QUEUE_15M, QUEUE_CALLS_15M
 from analytics.schema.tables import EVENT_TABLES
 
 
@@ -44,14 +44,27 @@ def _event_tables(db: str, dialect: Dialect, retention_days: int | None) -> list
 
 def _rollups(db: str, dialect: Dialect, _retention_days: int | None) -> list[str]:
     out: list[str] = []
-    for rollup in ROLLUPS:
+    for rollup in (QUEUE_CALLS_15M, AGENT_STATES_15M):
         out += [rollup.create_table(db, dialect), rollup.create_view(db)]
     return out
+
+
+def _queue_rollup(db: str, dialect: Dialect, _retention_days: int | None) -> list[str]:
+    # Backfilled from raw rows. Truncating first makes a re-run after a crash exact: the
+    # sink migrates before its first insert, so nothing else writes meanwhile.
+    columns = ", ".join([*(k for k, _ in QUEUE_15M.keys), *(a for a, _, _ in QUEUE_15M.aggregates)])
+    return [
+        QUEUE_15M.create_table(db, dialect),
+        QUEUE_15M.create_view(db),
+        f"TRUNCATE TABLE {db}.{QUEUE_15M.name}",
+        f"INSERT INTO {db}.{QUEUE_15M.name} ({columns}) {QUEUE_15M.select_sql(db)}",
+    ]
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw event tables", _event_tables),
     Migration(2, "15-minute rollups fed by materialized views", _rollups),
+    Migration(3, "per-queue 15-minute rollup for dashboards, backfilled", _queue_rollup),
 )
 
 

@@ -178,4 +178,16 @@ AGENT_STATES_15M = Rollup(
     where="ended_at > started_at",
 )
 
-ROLLUPS: tuple[Rollup, ...] = (QUEUE_CALLS_15M, AGENT_STATES_15M)
+QUEUE_15M = Rollup(
+    name="queue_15m",
+    source=QUEUE_CALLS.name,
+    keys=(("tenant", "{label}"), ("queue", "{label}"), ("interval_start", "DateTime('UTC')")),
+    aggregates=_queue_aggregates(),
+    order_by=("tenant", "queue", "interval_start"),
+    from_clause=QUEUE_CALLS.name,
+    check=("offered", "count()"),
+)
+"""The same measures per queue only: the dashboards' rollup. Keyed by agent and skill too,
+``queue_calls_15m`` holds nearly a row per call when agents spread over queues."""
+
+ROLLUPS: tuple[Rollup, ...] = (QUEUE_CALLS_15M, AGENT_STATES_15M, QUEUE_15M)

@@ -58,6 +58,7 @@ def test_rollups_missing_a_landed_batch_are_refilled(backend: AnalyticsBackend,
     assert spool.inflight is None
     assert _one(backend, f"SELECT count() FROM {db}.queue_calls") == 950
     assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m") == 950
+    assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_15m") == 950  # untouched
     assert _one(backend, f"SELECT sumMerge(seconds) FROM {db}.agent_states_15m") == 20 * 1500
     months = backend.query(f"SELECT DISTINCT toYYYYMM(interval_start) FROM {db}.queue_calls_15m")
     assert sorted(int(str(m[0])) for m in months) == [202311, 202601, 202602]

@@ -85,6 +85,7 @@ def _check(report: dict[str, object], acked: int) -> None:
     assert not missing, f"{len(missing)} acknowledged events lost"
     assert report["count"] == report["distinct"], "duplicates in the raw table"
     assert report["offered"] == report["count"], "rollup disagrees with the raw rows"
+    assert report["offered_per_queue"] == report["count"], "queue rollup disagrees"
 
 
 @pytest.mark.parametrize("blocks", [False, True], ids=["rows", "blocks"])

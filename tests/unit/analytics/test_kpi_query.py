@@ -28,7 +28,9 @@ def test_source_follows_the_thresholds() -> None:
     assert KpiQuery("t", START, end, sl_threshold_s=20).uses_rollup()
     assert not KpiQuery("t", START, end, sl_threshold_s=15).uses_rollup()
     assert not KpiQuery("t", START, end, source=Source.RAW).uses_rollup()
-    assert "FROM db.queue_calls_15m" in queue_kpis_sql("db", KpiQuery("t", START, end))
+    assert "FROM db.queue_15m" in queue_kpis_sql("db", KpiQuery("t", START, end))
+    by_agent = KpiQuery("t", START, end, by=(Dimension.AGENT,))
+    assert "FROM db.queue_calls_15m" in queue_kpis_sql("db", by_agent)
     assert "FROM db.queue_calls FINAL" in queue_kpis_sql(
         "db", KpiQuery("t", START, end, short_abandon_s=7))
 

@@ -44,7 +44,7 @@ def test_no_clause_18_16_lacks() -> None:
 
 
 def test_pending_migrations_in_order() -> None:
-    assert [m.version for m in pending(0)] == [1, 2]
+    assert [m.version for m in pending(0)] == [1, 2, 3]
     assert pending(MIGRATIONS[-1].version) == []
 
 
