@@ -22,8 +22,6 @@ from control_plane.topology.model import Carrier, KamailioNode, Role, Topology
 from control_plane.topology.render import REPO_ROOT, SiteSecrets, write_node, write_rtpengine
 
 STATE_FILE = "stack.json"
-SEAT_SCENARIO = REPO_ROOT / "loadtests" / "sipp" / "register.xml"
-DEMO_TENANT = "demo"
 
 # Start order: a node's parents must answer before its dispatcher probes them.
 _ROLE_ORDER = {Role.PROVINCE: 0, Role.CITY: 1, Role.COUNTY: 2}
@@ -166,33 +164,6 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daem
     )
 
 
-def seat_traffic_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
-                      seats_per_edge: int = 5) -> DaemonSpec:
-    """Live traffic for the demo: SIPp seats registering through every edge, in a loop."""
-    directory = (run_dir / "seat-traffic").resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    edges = [n for n in topo.nodes if n.role is not Role.PROVINCE]
-    target = edges[-1] if edges else topo.nodes[0]
-    seats = directory / "seats.csv"
-    accounts = [SeatAccount(DEMO_TENANT, f"seat{2000 + i}", topo.domain, secrets.token_hex(8))
-                for i in range(seats_per_edge)]
-    add_seats(site, accounts)
-    rows = [sipp_seat_row(a) for a in accounts]
-    seats.write_text("SEQUENTIAL\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    # Seats come from their own address beside the edge's, as a branch's phones would.
-    seat_ip = target.address.rsplit(".", 1)[0] + ".100"
-    argv = (
-        "sipp", f"{target.address}:{target.sip_port}", "-sf", str(SEAT_SCENARIO),
-        "-inf", str(seats), "-set", "expires", "60", "-d", "20000",
-        "-r", "1", "-l", str(seats_per_edge), "-i", seat_ip, "-p", "5060",
-        "-nostdin", "-trace_err", "-error_file", str(directory / "errors.log"),
-    )
-    return DaemonSpec(
-        name="seat-traffic", kind="sipp", argv=argv, directory=directory,
-        ready=lambda: None, package="sip-tester",
-    )
-
-
 def add_seats(site: SiteSecrets, accounts: Iterable[SeatAccount]) -> None:
     """Give seats SIP credentials in the run's database (the registrar reads them live)."""
     from control_plane.db.credentials import set_seat_passwords
@@ -236,7 +207,9 @@ def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False) -> li
     specs.append(rtpengine_spec(topo, run_dir))
     specs.append(control_plane_spec(topo, run_dir, site))
     if live_traffic:
-        specs.append(seat_traffic_spec(topo, run_dir, site))
+        from control_plane.runtime.demo_traffic import traffic_specs
+
+        specs += traffic_specs(topo, run_dir, site)
     return specs
 
 

@@ -75,8 +75,8 @@ def test_demo_comes_up_carries_traffic_and_leaves_nothing_behind(demo_dir: Path)
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         status = _wait_healthy(cfg, run_dir, demo)
-        # Kamailio nodes, simulated carriers, RTPengine, control plane, seat traffic
-        n = len(topo.nodes) + len(topo.carriers) + 3
+        # Kamailio nodes, simulated carriers, RTPengine, control plane, two traffic makers
+        n = len(topo.nodes) + len(topo.carriers) + 4
         assert f"{n}/{n} healthy" in status
         for node in topo.nodes:
             assert f"{node.name}" in status
@@ -89,6 +89,12 @@ def test_demo_comes_up_carries_traffic_and_leaves_nothing_behind(demo_dir: Path)
             aors = [a["Info"]["AoR"] for a in dump["Domains"][0]["Domain"]["AoRs"]]
             time.sleep(0.5)
         assert aors, "no seat registered by the demo's live traffic"
+        # ...and a seat calls out through the carrier.
+        invites = run_dir / topo.carriers[0].name / "invites.jsonl"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (invites.exists() and invites.stat().st_size):
+            time.sleep(0.5)
+        assert invites.exists() and invites.stat().st_size, "no call reached the carrier"
         assert _processes_mentioning(str(run_dir))
     finally:
         demo.send_signal(signal.SIGTERM)
