@@ -44,7 +44,10 @@ bench-acd: install
 bench-sip: install
 	$(PY) -m loadtests.bench_sip
 
-bench: bench-acd bench-sip
+bench-analytics: install
+	$(PY) -m loadtests.bench_analytics
+
+bench: bench-acd bench-sip bench-analytics
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
