@@ -7,7 +7,7 @@ BIN   := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint typecheck test-unit test-integration test-e2e test-security \
-        bench bench-acd bench-sip bench-call bench-api bench-analytics clean
+        bench bench-acd bench-sip bench-analytics clean
 
 install:
 	@bash .ci/bootstrap.sh
