@@ -1,0 +1,1 @@
+"""Media: the RTPengine ng client (``ng``) and the DTMF listener (``dtmf``)."""
