@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from control_plane.acd.commands import (
     CancelOffer,
-    ConnectCall,
     DecisionTrigger,
     DialCallback,
     PauseAgent,
+    connect_call,
 )
 from control_plane.acd.errors import AcdInputError, RejectionCode
 from control_plane.acd.events import (
@@ -156,7 +156,7 @@ def on_offer_accepted(step: Step, event: OfferAccepted) -> None:
     call.connected_at = step.now
     agent.state = AgentState.ON_CALL
     agent.active.append(call.seq)
-    step.commands.append(ConnectCall(call.ref, agent.ref))
+    step.commands.append(connect_call(call.ref, agent.ref))
     if call.callback:
         step.commands.append(DialCallback(call.ref, agent.ref, call.caller))
     for other in others:

@@ -97,6 +97,14 @@ class Outcome:
         return self.rejection is None
 
 
+# `Outcome(...)` without the frozen dataclass `__init__` (one per event): fill the slots.
+_new = object.__new__
+_set_commands, _set_decisions, _set_rejection, _set_notes = (
+    vars(Outcome)[name].__set__ for name in ("commands", "decisions", "rejection", "notes")
+)
+_EMPTY: tuple[str, ...] = ()
+
+
 class Engine:
     """The deterministic ACD: one instance owns one `AcdState`."""
 
@@ -131,7 +139,13 @@ class Engine:
                 handler(step, event)
             except AcdInputError as exc:
                 rejection = Rejection(exc.code, exc.reason)
-        return Outcome(tuple(step.commands), tuple(step.decisions), rejection, tuple(step.notes))
+        out = _new(Outcome)
+        _set_commands(out, tuple(step.commands))
+        _set_decisions(out, tuple(step.decisions))
+        _set_rejection(out, rejection)
+        notes = step.notes
+        _set_notes(out, tuple(notes) if notes else _EMPTY)
+        return out
 
     def next_timer_at(self) -> float | None:
         """When the engine next needs a `TimerFired` (or any event) to run its timers."""

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from control_plane.acd.commands import (
     AnnouncePosition,
-    CallFinished,
     DecisionRecord,
     DecisionTrigger,
     HangUpCall,
@@ -16,6 +15,7 @@ from control_plane.acd.commands import (
     RequeueCall,
     ScheduleCallback,
     SendToVoicemail,
+    call_finished,
 )
 from control_plane.acd.estimators.wait import estimate_wait, miss_probability
 from control_plane.acd.model import (
@@ -92,7 +92,7 @@ def finish(step: Step, call: LiveCall, outcome: CallOutcome) -> None:
     del st.calls[call.ref]
     del st.calls_by_seq[call.seq]
     until = call.connected_at if outcome is CallOutcome.ANSWERED else step.now
-    step.commands.append(CallFinished(call.ref, call.queue.ref, outcome, until - call.arrived_at))
+    step.commands.append(call_finished(call.ref, call.queue.ref, outcome, until - call.arrived_at))
     for agent in freed:
         make_available(step, agent)
 
@@ -114,7 +114,7 @@ def _audit_overflow(step: Step, call: LiveCall, action: OverflowAction, reason: 
     step.decisions.append(
         DecisionRecord(
             st.next_decision_id, step.now, DecisionTrigger.OVERFLOW, call.queue.ref, call.ref,
-            (), f"overflow:{reason}->{action.kind.value}", (), None,
+            (), f"overflow:{reason}->{action.kind.value}", (), 0, None,
         )
     )
 

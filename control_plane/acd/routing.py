@@ -17,12 +17,14 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from control_plane.acd.commands import (
+    AUDIT_TOP_K,
     CancelOffer,
     Candidate,
     Command,
     DecisionRecord,
     DecisionTrigger,
-    OfferCall,
+    decision_record,
+    offer_call,
 )
 from control_plane.acd.model import AgentState, CallState, SeatPolicy
 from control_plane.acd.pool import AgentPool
@@ -106,22 +108,24 @@ def _record(
     agents: tuple[LiveAgent, ...],
     rule: str,
     candidates: tuple[Candidate, ...],
+    considered: int,
     started: float,
 ) -> None:
     st = step.st
     st.next_decision_id += 1
-    elapsed = (step.clock() - started) * 1e6 if step.clock is not None else None
+    clock = step.clock
     step.decisions.append(
-        DecisionRecord(
+        decision_record(
             st.next_decision_id,
             step.now,
             trigger,
-            call.queue.ref,
-            call.ref,
-            (agents[0].ref,) if len(agents) == 1 else tuple([a.ref for a in agents]),
-            rule,
-            candidates,
-            elapsed,
+            queue=call.queue.ref,
+            call=call.ref,
+            agents=(agents[0].ref,) if len(agents) == 1 else tuple([a.ref for a in agents]),
+            rule=rule,
+            candidates=candidates,
+            candidates_considered=considered,
+            elapsed_us=(clock() - started) * 1e6 if clock is not None else None,
         )
     )
 
@@ -144,7 +148,7 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
             agent.state = AgentState.OFFERED
         call.offered.append(agent.idx)
         st.timers.set(TimerKind.RING, (call.seq, agent.idx), due)
-        step.commands.append(OfferCall(call.ref, agent.ref, queue.ref, ring, call.callback))
+        step.commands.append(offer_call(call.ref, agent.ref, queue.ref, ring, call.callback))
     if queue.strategy.progressive:
         arm_call_timer(step, TimerKind.PROGRESS, call, step.now + queue.config.progressive_step_s)
 
@@ -172,8 +176,9 @@ def dispatch_call(step: Step, call: LiveCall, trigger: DecisionTrigger) -> bool:
     if level:
         why = "time" if call.level >= level else "sla-risk"
         rule = f"{rule}@relaxed-{level}-{why}"
+    candidates = selection.candidates
     _record(step, trigger, call=call, agents=selection.agents, rule=rule,
-            candidates=selection.candidates, started=started)
+            candidates=candidates, considered=len(candidates), started=started)
     return True
 
 
@@ -230,8 +235,8 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     """Offer the available agent the most urgent call it can take; False if none.
 
     Each eligible queue offers its most urgent call the agent may take; they are ranked by
-    priority class, then service-level deadline, then arrival, and the audit lists them in
-    that order (the winner first).
+    priority class, then service-level deadline, then arrival. The audit keeps the best
+    `AUDIT_TOP_K` of them in that order (the winner first) and how many were compared.
     """
     started = step.clock() if step.clock is not None else 0.0
     st = step.st
@@ -247,16 +252,17 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     make = tuple.__new__
     candidates = tuple(
         [make(Candidate, (c.queue.name, c.priority_class * _CLASS_WEIGHT + now - c.deadline))
-         for c in heads]
+         for c in heads[:AUDIT_TOP_K]]
     )
-    if len(heads) == 1:
+    considered = len(heads)
+    if considered == 1:
         rule = "arbitration:only-queue"
     elif heads[-1].priority_class != best.priority_class:
         rule = "arbitration:priority"
     else:
         rule = "arbitration:sl-deadline"
     _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=rule,
-            candidates=candidates, started=started)
+            candidates=candidates, considered=considered, started=started)
     return True
 
 

@@ -398,3 +398,21 @@ def test_decision_records_carry_timing_only_from_an_injected_clock() -> None:
     plain.queue("q")
     plain.at(0).login("a")
     assert plain.at(1).arrive("c1", "q").decisions[0].elapsed_us is None
+
+
+def test_arbitration_audit_keeps_the_best_five_and_counts_every_queue_compared() -> None:
+    w = World()
+    for i in range(8):
+        w.queue(f"q{i}", service_level=ServiceLevel(0.8, 20 + i))
+    w.at(0).login("a", pause_reason="lunch")
+    for i in range(8):
+        w.at(i).arrive(f"c{i}", f"q{i}")  # deadlines 20, 22, …, 34: q0 is the most urgent
+    out = w.at(40).ok(AgentReady(w.agent("a")))
+    assert offers(out) == [("c0", "a")]
+    (record,) = out.decisions
+    assert record.candidates_considered == 8
+    assert [c.ref for c in record.candidates] == ["q0", "q1", "q2", "q3", "q4"]
+    assert [c.score for c in record.candidates] == sorted(
+        (c.score for c in record.candidates), reverse=True
+    )
+    assert record.rule == "arbitration:sl-deadline"
