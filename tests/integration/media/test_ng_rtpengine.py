@@ -57,7 +57,7 @@ async def test_offer_and_answer_name_rtpengine(
     address = rtpengine.topo.rtpengine.address
     for sdp in (offered.sdp, answered.sdp):
         assert f"c=IN IP4 {address}" in sdp
-        assert f"IN IP4 {address}\r\n" in sdp.split("\r\n", 2)[1] + "\r\n"  # o= replaced
+        assert sdp.split("\r\n")[1].endswith(f"IN IP4 {address}")  # o= replaced
         assert "telephone-event/8000" in sdp
     assert media_port(offered.sdp) != media_port(answered.sdp)
     await ng.delete(call_id=call_id)
