@@ -1,11 +1,9 @@
 """ACD core benchmark: decisions per second and decision latency at 100 … 50,000 agents.
 
-The workload has the same shape at every size, so only the sizes of the indexes change:
-every agent has 3 related skills (proficiency 1–5), every skill is the primary skill of 5
-queues, a fifth of the queues also need the next skill, every queue holds 2 waiting calls on
-average (at 10,000 agents: exactly 1,000 queues, 200 skills, 2,000 queued calls). At 100
-agents the tenants would have fewer skills than an agent holds, so skills and queues are
-floored there (12 skills, 60 queues, 120 queued) to keep the per-agent shape.
+The workload (`control_plane/acd/sim/bench_workload.py`) has the same shape at every size,
+so only the sizes of the indexes change: every agent has 3 related skills, every skill is the
+primary skill of 5 queues, a fifth of the queues also need the next skill, every queue holds
+2 waiting calls on average (at 10,000 agents: 1,000 queues, 200 skills, 2,000 queued calls).
 
 The measured loop is a busy centre in steady state: a random connected call ends, its agent
 takes the most urgent call it can serve (a decision), the offer is accepted, and a new call
@@ -31,8 +29,14 @@ other processes taking the shared core for a while), the all-rounds figures are 
 - `acd_growth`: decisions/s per agent count; `acd_growth_ok` checks every size against
   log-linear growth from 100 agents (cost(n)/cost(100) ≤ ln n / ln 100, with 15 % for noise).
 
-Run with `python -m loadtests.bench_acd` (or `make bench-acd`); the last line is JSON, also
-written to `loadtests/results/acd-<timestamp>.json`.
+With `--gc-freeze`, each state is moved to the collector's permanent generation once built
+(`gc.collect(); gc.freeze()`), as a long-running adapter's composition root does after warm-up:
+the cyclic collector then stops re-scanning the 10,000 agents and their queues on every
+generation-2 pass. The collector stays on for everything allocated afterwards. The JSON says
+`gc_frozen`; headline figures are the default run, without it.
+
+Run with `python -m loadtests.bench_acd [--gc-freeze]` (or `make bench-acd`); the last line is
+JSON, also written to `loadtests/results/acd-<timestamp>.json`.
 """
 
 from __future__ import annotations
@@ -50,63 +54,13 @@ from pathlib import Path
 
 from control_plane.acd import Engine
 from control_plane.acd.commands import OfferCall
-from control_plane.acd.events import (
-    AgentLoggedIn,
-    CallArrived,
-    CallEnded,
-    Event,
-    OfferAccepted,
-    QueueUpserted,
-    TenantUpserted,
-)
-from control_plane.acd.model import (
-    AgentProfile,
-    AgentRef,
-    CallRef,
-    QueueConfig,
-    RelaxStep,
-    SkillRequirement,
-    SlaRiskPolicy,
-    TenantConfig,
-)
-from control_plane.acd.strategies import STRATEGIES
+from control_plane.acd.events import CallEnded, Event, OfferAccepted
+from control_plane.acd.sim.bench_workload import Scale, Workload, scale_for
 
 RESULTS = Path(__file__).parent / "results"
-TENANTS = ("north", "south")
-SKILLS_PER_AGENT = 3
-QUEUES_PER_SKILL = 5
-AGENTS_PER_QUEUE = 10
-QUEUED_PER_QUEUE = 2
 CHECK_EVERY = 100
 ROUND = 1_000
 NOISE = 1.15
-
-
-@dataclass(frozen=True)
-class Scale:
-    """One benchmark size."""
-
-    agents: int
-    queues: int
-    skills: int
-    queued_calls: int
-    iterations: int
-    idle_agents: int = 0
-
-
-def scale_for(agents: int, iterations: int, idle: bool = False) -> Scale:
-    """Queues, skills and backlog in fixed ratios to the agents (10,000 → 1,000 / 200 / 2,000).
-
-    Each tenant keeps at least twice as many skills as an agent holds, so agents still choose.
-    With `idle`, 90 % of the agents start busy, the backlog is held at zero, and arrivals find
-    waiting agents (call-arrival decisions through the queues' strategies).
-    """
-    skills = max(agents // AGENTS_PER_QUEUE // QUEUES_PER_SKILL,
-                 2 * SKILLS_PER_AGENT * len(TENANTS))
-    queues = skills * QUEUES_PER_SKILL
-    if idle:
-        return Scale(agents, queues, skills, 0, iterations, idle_agents=agents // 10)
-    return Scale(agents, queues, skills, queues * QUEUED_PER_QUEUE, iterations)
 
 
 @dataclass
@@ -156,17 +110,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-class Bench:
-    """Builds one steady state and drives it."""
+class Bench(Workload):
+    """One steady state, driven and timed."""
 
-    def __init__(self, scale: Scale, seed: int = 42) -> None:
-        self.scale = scale
-        self.rng = random.Random(seed)
-        self.engine = Engine(random.Random(seed), clock=time.perf_counter)
-        self.now = 0.0
-        self.next_call = 0
-        self.connected: list[tuple[CallRef, str]] = []
-        self.queue_ids: list[tuple[str, str]] = []
+    def __init__(self, scale: Scale, seed: int = 42, freeze: bool = False) -> None:
+        super().__init__(Engine(random.Random(seed), clock=time.perf_counter), scale,
+                         random.Random(seed))
+        self.freeze = freeze
         self.fig = Figures(scale.agents)
 
     def apply(self, event: Event) -> str | None:
@@ -194,62 +144,15 @@ class Bench:
                     taken = taken or command.queue.queue
         return taken
 
-    def build(self) -> None:
-        """Tenants, skills, queues, agents, then arrivals until the backlog is reached."""
-        s, rng = self.scale, self.rng
-        strategies = sorted(STRATEGIES)
-        per_tenant = s.skills // len(TENANTS)
-        names = [f"s{i}" for i in range(per_tenant)]
-        for tenant in TENANTS:
-            self.engine.apply(TenantUpserted(TenantConfig(tenant, frozenset(names))), 0)
-        for q in range(s.queues):
-            tenant, j = TENANTS[q % len(TENANTS)], q // len(TENANTS)
-            # Exactly QUEUES_PER_SKILL queues per primary skill; the second skill is a related
-            # one (the next), which agents with the primary often hold too.
-            wanted = [j % per_tenant]
-            if rng.random() < 0.2:
-                wanted.append((j + 1) % per_tenant)
-            reqs = tuple(SkillRequirement(names[k], rng.randint(1, 3)) for k in wanted)
-            config = QueueConfig(
-                tenant, f"q{q}", reqs, strategy=strategies[j % len(strategies)],
-                relaxation=(RelaxStep(30, 1),) if rng.random() < 0.2 else (),
-                sla_risk=SlaRiskPolicy() if rng.random() < 0.1 else None, ring_all_limit=3,
-            )
-            assert self.engine.apply(QueueUpserted(config), 0).ok
-            self.queue_ids.append((tenant, f"q{q}"))
-        for a in range(s.agents):
-            first = rng.randrange(per_tenant)
-            skills = {names[(first + i) % per_tenant]: rng.randint(1, 5)
-                      for i in range(SKILLS_PER_AGENT)}
-            profile = AgentProfile(skills, order=a, weight=rng.uniform(0.5, 2))
-            ref = AgentRef(TENANTS[a % len(TENANTS)], f"a{a}")
-            assert self.engine.apply(AgentLoggedIn(ref, profile), 0).ok
-        agents = self.engine.state.agents.values()
-        self.fig.eligible_per_agent = sum(len(a.eligible) for a in agents) / len(agents)
-        for _ in range(3 * s.agents if s.idle_agents else 0):
-            if len(self.connected) >= s.agents - s.idle_agents:
-                break
-            self.arrive(self.queue_ids[rng.randrange(len(self.queue_ids))][1])
-        while (gap := s.queued_calls - self.queued()) > 0:
-            for _ in range(max(1, gap // 2)):
-                self.arrive(self.queue_ids[rng.randrange(len(self.queue_ids))][1])
-
-    def queued(self) -> int:
-        """Calls waiting in all queues."""
-        return sum(q.waiting_count for q in self.engine.state.queues.values())
-
-    def arrive(self, queue: str) -> None:
-        """A new call for the queue (of the tenant that owns it)."""
-        self.next_call += 1
-        tenant = TENANTS[int(queue[1:]) % len(TENANTS)]
-        self.apply(CallArrived(CallRef(tenant, f"c{self.next_call}"), queue))
-
     def run(self) -> Figures:
         """Build, then the measured loop."""
         built = time.perf_counter()
         self.build()
-        fig = self.fig = Figures(self.scale.agents, eligible_per_agent=self.fig.eligible_per_agent,
+        fig = self.fig = Figures(self.scale.agents, eligible_per_agent=self.eligible_per_agent(),
                                  build_s=time.perf_counter() - built)
+        if self.freeze:
+            gc.collect()
+            gc.freeze()
         rng, target, skip = self.rng, self.scale.queued_calls, 0
         for i in range(self.scale.iterations):
             self.now += 0.002
@@ -266,7 +169,7 @@ class Bench:
                 fig.backlog.append(queued)
                 skip = max(0, queued - target)
                 for _ in range(target - queued):
-                    self.arrive(self.queue_ids[rng.randrange(len(self.queue_ids))][1])
+                    self.arrive(self.random_queue())
         return fig
 
 
@@ -310,11 +213,12 @@ def growth_check(results: dict[int, Figures]) -> tuple[dict[str, float], bool]:
 
 def main() -> int:
     """Run every scale, print the figures, end with one JSON line."""
+    freeze = "--gc-freeze" in sys.argv[1:]
     plan = [(100, 20_000), (1_000, 20_000), (10_000, 60_000), (50_000, 20_000)]
     results: dict[int, Figures] = {}
     rss_at_10k = math.nan
     for agents, iterations in plan:
-        bench = Bench(scale_for(agents, iterations))
+        bench = Bench(scale_for(agents, iterations), freeze=freeze)
         gc.collect()
         results[agents] = fig = bench.run()
         report(bench, fig)
@@ -322,11 +226,13 @@ def main() -> int:
             rss_at_10k = rss_mb()
             print(f"        RSS with the 10,000-agent state: {rss_at_10k:.1f} MiB", flush=True)
         del bench
+        gc.unfreeze()
         gc.collect()
-    idle = Bench(scale_for(10_000, 60_000, idle=True))
+    idle = Bench(scale_for(10_000, 60_000, idle=True), freeze=freeze)
     idle_fig = idle.run()
     report(idle, idle_fig)
     del idle
+    gc.unfreeze()
     main, arrival = results[10_000], idle_fig
     ratios, growth_ok = growth_check(results)
     summary = {
@@ -348,6 +254,7 @@ def main() -> int:
         "acd_growth_ok": growth_ok,
         "acd_targets_met": main.decisions_per_s >= 50_000 and main.p99_us < 100
         and rss_at_10k < 150 and growth_ok,
+        "gc_frozen": freeze,
         "python": sys.version.split()[0],
     }
     line = json.dumps(summary, sort_keys=True)
