@@ -49,6 +49,26 @@ def run_sipp(
     return SippResult(proc.returncode, successful, failed, output)
 
 
+def start_calls(target: str, callers_csv: Path, callee: str, caller_ip: str, workdir: Path, *,
+                calls: int, rate: float, talk_ms: int) -> subprocess.Popen[bytes]:
+    """Start a SIPp caller in the background (``caller.xml``, seats from ``callers_csv``
+    in turn); read its result with :func:`finished_counts` once it exits."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    argv = ["sipp", target, "-sf", str(SIPP_DIR / "caller.xml"), "-i", caller_ip,
+            "-p", "5060", "-m", str(calls), "-r", str(rate), "-d", str(talk_ms),
+            "-nostdin", "-inf", str(callers_csv), "-s", callee,
+            "-key", "contact_host", caller_ip, "-trace_stat", "-stf",
+            str(workdir / "stat.csv"), "-trace_err", "-error_file",
+            str(workdir / "errors.log"), "-timeout", "120s"]
+    return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def finished_counts(workdir: Path) -> tuple[int, int]:
+    """(successful, failed) calls of a finished background SIPp run in ``workdir``."""
+    return _sipp_counts(workdir / "stat.csv")
+
+
 def _sipp_counts(stat_csv: Path) -> tuple[int, int]:
     if not stat_csv.exists():
         return 0, 0
