@@ -164,8 +164,13 @@ def sipp_step(args: list[str], rate: float, seconds: float, workdir: Path, *,
             "-trace_err", "-error_file", str(workdir / "errors.log"),
             "-timeout", f"{int(seconds + patience)}s", "-max_socket", "100"]
     start = time.monotonic()
-    subprocess.run(argv, cwd=workdir, capture_output=True, timeout=seconds + patience + 30,
-                   check=False)
+    hung = False
+    try:
+        subprocess.run(argv, cwd=workdir, capture_output=True, timeout=seconds + patience + 30,
+                       check=False)
+    except subprocess.TimeoutExpired:
+        # SIPp wedged under overload (it was killed): the step failed, the ramp goes on.
+        hung = True
     elapsed = time.monotonic() - start
     successful, failed = _sipp_counts(workdir / "stat.csv")
     times = sorted(_rtt_ms(workdir))
@@ -173,7 +178,9 @@ def sipp_step(args: list[str], rate: float, seconds: float, workdir: Path, *,
     p95 = times[int(len(times) * 0.95)] if times else 0.0
     achieved = successful / elapsed if elapsed > 0 else 0.0
     reason = ""
-    if failed > calls * MAX_FAILED_SHARE or successful + failed < calls:
+    if hung:
+        reason = "SIPp did not finish"
+    elif failed > calls * MAX_FAILED_SHARE or successful + failed < calls:
         reason = f"{failed} failed, {calls - successful - failed} unfinished"
     elif successful < calls * MIN_DELIVERED_SHARE:
         reason = "rate not delivered"

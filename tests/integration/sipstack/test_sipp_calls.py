@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from pathlib import Path
-
-import pytest
 
 from control_plane.sipstack.message import SipResponse
 from control_plane.sipstack.ua import UserAgent
 from control_plane.sipstack.uri import SipUri
 
 from .helpers import SDP, AnsweringHandler, free_port, loopback_host, run_sipp
-
-pytestmark = pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp is not installed")
 
 
 async def test_our_uas_answers_sipp_uac_calls(tmp_path: Path) -> None:
