@@ -30,7 +30,7 @@ from control_plane.runtime.supervisor import DaemonSpec, PortClaim, Supervisor
 from control_plane.topology.addresses import free_prefix
 from control_plane.topology.model import load_topology
 from control_plane.topology.render import REPO_ROOT
-from loadtests.sippctl import StepResult, sipp_step
+from loadtests.sippctl import StepResult, failure_statuses, sipp_step
 from loadtests.sippctl import write_seats as write_rows
 
 BARE_CFG = REPO_ROOT / "loadtests" / "kamailio" / "bare.cfg"
@@ -213,15 +213,23 @@ def run(seconds: float, storm_seats: int, cap: float, out: Path) -> dict[str, ob
                     str(storm_rows), "-set", "expires", "3600", "-i", reg_ip]
         tier_reg = ramp("tier register", lambda r: sipp_step(
             register, r, seconds, work / f"tier-reg-{r:.0f}"), start=100, cap=cap)
-        # ---- the storm: every seat registered, then all of them again at once
-        seed = sipp_step(register, max(tier_reg.best, 100), storm_seats / max(tier_reg.best, 100),
-                         work / "storm-seed", limit=storm_seats)
+        # ---- the storm: every seat registered, then all of them again at once. It starts
+        # from a drained system and a fresh source address: the ramp's last, overloaded step
+        # must not leave its backlog and retransmissions to the storm.
+        time.sleep(SETTLE_SECONDS * 2)
+        storm_ip = f"{prefix}.63"
+        register = [*register[:-1], storm_ip]
+        seed_rate = max(tier_reg.best * 0.8, 100)
+        seed = sipp_step(register, seed_rate, storm_seats / seed_rate, work / "storm-seed",
+                         limit=storm_seats)
         # Seats retransmit like RFC 3261 user agents (Timer E up to T2, Timer F = 32 s),
         # not SIPp's default of giving up after five tries.
         start = time.monotonic()
         burst = sipp_step([*register, "-max_non_invite_retrans", "10"], storm_seats, 1.0,
                           work / "storm", limit=storm_seats, patience=120)
         storm_seconds = time.monotonic() - start
+        for status, count in sorted(failure_statuses(work / "storm").items()):
+            print(f"  storm failure: {count} x {status}")
         print(f"  storm          {storm_seats} seats registered ({seed.successful} ok), then "
               f"all at once: {burst.successful} ok, {burst.failed} failed in "
               f"{storm_seconds:.1f} s", flush=True)

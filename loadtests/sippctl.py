@@ -203,3 +203,20 @@ def _rtt_ms(workdir: Path) -> list[float]:
                 except ValueError:
                     continue
     return out
+
+
+def failure_statuses(workdir: Path) -> dict[str, int]:
+    """How often each unexpected SIP status ended a call of a SIPp run (from its errors)."""
+    counts: dict[str, int] = {}
+    errors = workdir / "errors.log"
+    if not errors.exists():
+        return counts
+    for line in errors.read_text(errors="replace").splitlines():
+        marker = "received 'SIP/2.0 "
+        if "Aborting call" in line and marker in line:
+            status = line.split(marker, 1)[1].strip().rstrip("'")
+            counts[status] = counts.get(status, 0) + 1
+        elif "Aborting call" in line:
+            reason = line.split("Aborting call", 1)[1].split(" for ")[0].strip()
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
