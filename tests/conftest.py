@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,14 @@ def tiers(short_tmp: Path) -> Iterator[RunningStack]:
     Started once per session (a few seconds) and shared by the tests that only send
     traffic through it; tests that kill or restart nodes start their own stack.
     """
-    topo = relocated_demo(free_prefix())
-    stack = Stack(topo, short_tmp / "tiers")
+    with running_stack(relocated_demo(free_prefix()), short_tmp / "tiers") as running:
+        yield running
+
+
+@contextmanager
+def running_stack(topo: Topology, run_dir: Path) -> Iterator[RunningStack]:
+    """Start the whole stack for ``topo`` in ``run_dir``; stop it on leaving."""
+    stack = Stack(topo, run_dir)
     endpoints = stack.start()
     try:
         yield RunningStack(topo, stack, endpoints)

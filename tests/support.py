@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from control_plane.runtime import probes
 from control_plane.topology.addresses import free_prefix
@@ -20,11 +23,30 @@ from loadtests.sippctl import (
 )
 
 __all__ = [
-    "DEMO_TOPOLOGY", "SIPP_DIR", "SippResult", "answering_seat", "free_prefix",
-    "place_calls", "register_seat", "run_sipp", "seat_accounts", "write_seats",
+    "DEMO_TOPOLOGY", "SIPP_DIR", "SippResult", "answering_seat", "eventually", "free_prefix",
+    "place_calls", "register_seat", "run_sipp", "seat_accounts", "seat_ip", "write_seats",
 ]
 
 DEMO_TOPOLOGY = REPO_ROOT / "control_plane" / "topology" / "demo.toml"
+
+T = TypeVar("T")
+
+
+def eventually(fetch: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """Poll ``fetch`` until it returns something truthy; that value. AssertionError after
+    ``timeout`` seconds (a bound on waiting, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fetch()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not reached within {timeout:.0f} s")
+
+
+def seat_ip(topo: Topology, host: int) -> str:
+    """Address ``host`` in the stack's own loopback range, for a simulated seat."""
+    return topo.nodes[0].address.rsplit(".", 1)[0] + f".{host}"
 
 
 def send_raw(address: str, port: int, payload: bytes, proto: str = "udp",

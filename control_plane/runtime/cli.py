@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from control_plane.runtime.settings import Settings, SettingsError, load_settings
+from control_plane.runtime.stack import Endpoint
 from control_plane.runtime.supervisor import SupervisorError, stop_process_group
 from control_plane.topology.model import Topology, TopologyError, load_topology
 from control_plane.topology.render import RenderError
@@ -112,17 +113,21 @@ def demo(config: ConfigOption = None, run_dir: RunDirOption = None,
     raise typer.Exit(code)
 
 
+def _running(settings: Settings, run_dir: Path | None) -> tuple[Path, list[Endpoint]]:
+    """The run dir and what the stack running there recorded; exit 1 when none runs."""
+    from control_plane.runtime.stack import read_state
+
+    directory = run_dir or settings.runtime.run_dir
+    try:
+        return directory, read_state(directory)
+    except FileNotFoundError as exc:
+        raise _fail(f"no stack is running in {directory}") from exc
+
+
 @app.command()
 def status(config: ConfigOption = None, run_dir: RunDirOption = None) -> None:
     """Health of every node of a running stack; exit 0 only when all are healthy."""
-    from control_plane.runtime.stack import read_state
-
-    settings = _settings(config)
-    directory = run_dir or settings.runtime.run_dir
-    try:
-        endpoints = read_state(directory)
-    except FileNotFoundError as exc:
-        raise _fail(f"no stack is running in {directory}") from exc
+    _, endpoints = _running(_settings(config), run_dir)
     unhealthy = 0
     for ep in endpoints:
         reason = ep.probe()
@@ -137,14 +142,10 @@ def status(config: ConfigOption = None, run_dir: RunDirOption = None) -> None:
 @app.command()
 def stop(config: ConfigOption = None, run_dir: RunDirOption = None) -> None:
     """Stop a stack left running by another process (by the pids it recorded)."""
-    from control_plane.runtime.stack import STATE_FILE, read_state
+    from control_plane.runtime.stack import STATE_FILE
 
     settings = _settings(config)
-    directory = run_dir or settings.runtime.run_dir
-    try:
-        endpoints = read_state(directory)
-    except FileNotFoundError as exc:
-        raise _fail(f"no stack is running in {directory}") from exc
+    directory, endpoints = _running(settings, run_dir)
     for ep in reversed(endpoints):
         stop_process_group(ep.pid, settings.runtime.stop_grace_seconds)
     (directory / STATE_FILE).unlink(missing_ok=True)

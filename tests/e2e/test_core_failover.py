@@ -11,19 +11,19 @@ import shutil
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from control_plane.runtime import probes
-from control_plane.runtime.stack import Stack
 from control_plane.topology.model import Role
 from loadtests.sippctl import finished_counts, start_calls
-from tests.conftest import RunningStack
+from tests.conftest import RunningStack, running_stack
 from tests.support import (
     answering_seat,
     dispatcher_flags,
+    eventually,
     free_prefix,
     place_calls,
     register_seat,
@@ -37,23 +37,11 @@ from tests.support import (
 def own_tiers() -> Iterator[RunningStack]:
     """A stack of this test's own: it kills nodes."""
     path = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
-    topo = relocated_demo(free_prefix())
-    stack = Stack(topo, path / "run")
-    endpoints = stack.start()
     try:
-        yield RunningStack(topo, stack, endpoints)
+        with running_stack(relocated_demo(free_prefix()), path / "run") as running:
+            yield running
     finally:
-        stack.stop()
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _eventually(check: Callable[[], bool], timeout: float) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.2)
-    raise AssertionError("not reached in time")
 
 
 def test_killing_core_a_loses_no_established_call_and_no_new_call(
@@ -100,9 +88,9 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
     assert ok + failed == 60 and failed <= 2, (ok, failed)
 
     # Phase 2: the edges mark A down within a few probing intervals...
-    _eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
+    eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
                 .startswith("I"), timeout=15)
-    _eventually(lambda: dispatcher_flags(city.rpc_address, city.http_port)[a.name]
+    eventually(lambda: dispatcher_flags(city.rpc_address, city.http_port)[a.name]
                 .startswith("I"), timeout=15)
     # ...and from then on no new call fails.
     answer = answering_seat(callee_ip, tmp_path / "p2", calls=30)
@@ -113,7 +101,7 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
 
     # Phase 3: A returns, learns the registrations from B (DMQ sync), and is used again.
     own_tiers.stack.restart(a.name)
-    _eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
+    eventually(lambda: dispatcher_flags(county2.rpc_address, county2.http_port)[a.name]
                 .startswith("A"), timeout=15)
 
     def a_knows_callee() -> bool:
@@ -121,7 +109,7 @@ def test_killing_core_a_loses_no_established_call_and_no_new_call(
         return any(x["Info"]["AoR"] == "agent1@cc.local"
                    for x in dump["Domains"][0]["Domain"]["AoRs"])
 
-    _eventually(a_knows_callee, timeout=15)
+    eventually(a_knows_callee, timeout=15)
     answer = answering_seat(callee_ip, tmp_path / "p3", calls=1)
     direct = place_calls(f"{a.address}:5060", caller, "agent1", caller_ip, tmp_path / "p3")
     answer.wait(timeout=30)
@@ -147,7 +135,7 @@ def test_an_edge_that_loses_every_parent_answers_503_and_says_so(
         return -1.0
 
     # The probes notice within a few intervals, and the metric says so...
-    _eventually(lambda: parents_down() == 2, timeout=30)
+    eventually(lambda: parents_down() == 2, timeout=30)
     # ...and from then on seats get an immediate 503 with a hint, not silence.
     base = topo.nodes[0].address.rsplit(".", 1)[0]
     client = RawSipClient(f"{base}.181", (county2.address, 5060), timeout=3)

@@ -8,11 +8,13 @@ from pathlib import Path
 from control_plane.runtime import probes
 from control_plane.topology.model import Role
 from tests.conftest import RunningStack
-from tests.support import answering_seat, place_calls, register_seat, seat_accounts
-
-
-def _seat_ip(stack: RunningStack, host: int) -> str:
-    return stack.topo.nodes[0].address.rsplit(".", 1)[0] + f".{host}"
+from tests.support import (
+    answering_seat,
+    place_calls,
+    register_seat,
+    seat_accounts,
+    seat_ip,
+)
 
 
 def _sip(node_addr: str, port: int = 5060) -> str:
@@ -27,7 +29,7 @@ def test_seat_on_a_county_under_the_province_calls_a_seat_behind_the_city(
     city = tiers.topo.node("city-1")
     county2 = tiers.topo.node("county-2")
     assert set(county2.parents) == {n.name for n in tiers.topo.by_role(Role.PROVINCE)}
-    bob_ip, alice_ip = _seat_ip(tiers, 131), _seat_ip(tiers, 132)
+    bob_ip, alice_ip = seat_ip(tiers.topo, 131), seat_ip(tiers.topo, 132)
     reg = register_seat(_sip(city.address), bob, bob_ip, tmp_path)
     assert reg.successful == 1, reg.output
     answer = answering_seat(bob_ip, tmp_path, calls=3)
@@ -45,7 +47,7 @@ def test_registration_on_one_core_is_reachable_through_the_other(
     carol, dave = seat_accounts(["carol1", "dave1"])
     tiers.stack.add_seats([carol, dave])
     county = tiers.topo.node("county-1")
-    carol_ip, dave_ip = _seat_ip(tiers, 141), _seat_ip(tiers, 142)
+    carol_ip, dave_ip = seat_ip(tiers.topo, 141), seat_ip(tiers.topo, 142)
     assert register_seat(_sip(county.address), carol, carol_ip, tmp_path).successful == 1
     # DMQ puts the contact on both cores, whichever one the edge chose.
     for core in tiers.topo.by_role(Role.PROVINCE):
@@ -67,7 +69,7 @@ def test_unknown_callee_is_a_clean_404(tiers: RunningStack, tmp_path: Path) -> N
     (erin,) = seat_accounts(["erin1"])
     tiers.stack.add_seats([erin])
     county = tiers.topo.node("county-1")
-    result = place_calls(_sip(county.address), erin, "nobody-here", _seat_ip(tiers, 151),
+    result = place_calls(_sip(county.address), erin, "nobody-here", seat_ip(tiers.topo, 151),
                          tmp_path)
     assert result.successful == 0 and "404" in result.output
 
@@ -79,7 +81,7 @@ def test_a_seat_cannot_hold_more_calls_than_its_limit(tiers: RunningStack,
     callee, caller = seat_accounts(["busy-agent", "busy-caller"])
     tiers.stack.add_seats([callee, caller])
     city, county = tiers.topo.node("city-1"), tiers.topo.node("county-1")
-    callee_ip, caller_ip = _seat_ip(tiers, 191), _seat_ip(tiers, 192)
+    callee_ip, caller_ip = seat_ip(tiers.topo, 191), seat_ip(tiers.topo, 192)
     assert register_seat(_sip(city.address), callee, callee_ip, tmp_path).successful == 1
     answer = answering_seat(callee_ip, tmp_path, calls=4)
     try:
@@ -96,7 +98,7 @@ def test_a_seat_behind_nat_gets_its_media_anchored_at_its_edge(tiers: RunningSta
     callee, caller = seat_accounts(["nat-agent", "nat-caller"])
     tiers.stack.add_seats([callee, caller])
     city, county = tiers.topo.node("city-1"), tiers.topo.node("county-1")
-    callee_ip, caller_ip = _seat_ip(tiers, 193), _seat_ip(tiers, 194)
+    callee_ip, caller_ip = seat_ip(tiers.topo, 193), seat_ip(tiers.topo, 194)
     rtp = tiers.topo.rtpengine
     assert register_seat(_sip(city.address), callee, callee_ip, tmp_path).successful == 1
 
@@ -141,7 +143,7 @@ def test_a_seat_dials_out_through_a_carrier_that_sees_only_the_core(
     county = tiers.topo.node("county-1")
     carrier = tiers.topo.carriers[0]
     invites = tiers.stack.run_dir / carrier.name / "invites.jsonl"
-    result = place_calls(_sip(county.address), caller, "+8657188880000", _seat_ip(tiers, 195),
+    result = place_calls(_sip(county.address), caller, "+8657188880000", seat_ip(tiers.topo, 195),
                          tmp_path)
     assert result.successful == 1, result.output
     (seen,) = [json.loads(line) for line in invites.read_text().splitlines()
@@ -156,5 +158,5 @@ def test_a_seat_dials_out_through_a_carrier_that_sees_only_the_core(
     # names RTPengine, which the core put in the media path.
     assert seen["vias"] == 1 and seen["record_routes"] == 0, seen
     assert not any(addr in text for addr in internal), text
-    assert _seat_ip(tiers, 195) not in text, text
+    assert seat_ip(tiers.topo, 195) not in text, text
     assert f"c=IN IP4 {tiers.topo.rtpengine.address}" in seen["sdp"], seen["sdp"]

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from control_plane.runtime import probes
 from control_plane.topology.model import Role
 from tests.conftest import RunningStack
-from tests.support import SIPP_DIR, register_seat, seat_accounts, write_seats
+from tests.support import (
+    SIPP_DIR,
+    eventually,
+    register_seat,
+    seat_accounts,
+    seat_ip,
+    write_seats,
+)
 
 
 def _api_raw(stack: RunningStack) -> list[dict[str, str]]:
@@ -36,21 +41,8 @@ def _registrar_seats(stack: RunningStack) -> set[tuple[str, str]]:
     }
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("not reached in time")
-
-
 def _in_sync(stack: RunningStack) -> bool:
     return _api_seats(stack) == _registrar_seats(stack)
-
-
-def _seat_ip(stack: RunningStack, host: int) -> str:
-    return stack.topo.nodes[0].address.rsplit(".", 1)[0] + f".{host}"
 
 
 def test_seat_list_follows_registrations_unregistrations_and_expiry(
@@ -60,26 +52,26 @@ def test_seat_list_follows_registrations_unregistrations_and_expiry(
     tiers.stack.add_seats(accounts)
     city, county = tiers.topo.node("city-1"), tiers.topo.node("county-1")
     # pres1 stays (long expiry), pres2 expires on its own, pres3 registers and unregisters.
-    assert register_seat(f"{city.address}:5060", accounts[0], _seat_ip(tiers, 161),
+    assert register_seat(f"{city.address}:5060", accounts[0], seat_ip(tiers.topo, 161),
                          tmp_path, expires=300).successful == 1
-    assert register_seat(f"{county.address}:5060", accounts[1], _seat_ip(tiers, 162),
+    assert register_seat(f"{county.address}:5060", accounts[1], seat_ip(tiers.topo, 162),
                          tmp_path, expires=10).successful == 1
-    _eventually(lambda: {"pres1@cc.local", "pres2@cc.local"} <= {a for a, _ in
+    eventually(lambda: {"pres1@cc.local", "pres2@cc.local"} <= {a for a, _ in
                                                                   _api_seats(tiers)})
     assert _in_sync(tiers)
     seats = write_seats(tmp_path / "p3.csv", accounts[2:])
     cycle = subprocess.Popen(
         ["sipp", f"{county.address}:5060", "-sf", str(SIPP_DIR / "register.xml"),
-         "-i", _seat_ip(tiers, 163), "-p", "5060", "-m", "1", "-nostdin", "-inf", str(seats),
+         "-i", seat_ip(tiers.topo, 163), "-p", "5060", "-m", "1", "-nostdin", "-inf", str(seats),
          "-set", "expires", "120", "-d", "3000", "-timeout", "30s"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _eventually(lambda: "pres3@cc.local" in {a for a, _ in _api_seats(tiers)})
+    eventually(lambda: "pres3@cc.local" in {a for a, _ in _api_seats(tiers)})
     assert cycle.wait(timeout=30) == 0
-    _eventually(lambda: "pres3@cc.local" not in {a for a, _ in _api_seats(tiers)})
+    eventually(lambda: "pres3@cc.local" not in {a for a, _ in _api_seats(tiers)})
     # Expiry is reported by the registrar's timer (10 s minimum registration, 5 s timer).
-    _eventually(lambda: "pres2@cc.local" not in {a for a, _ in _api_seats(tiers)}, 30)
+    eventually(lambda: "pres2@cc.local" not in {a for a, _ in _api_seats(tiers)}, 30)
     assert "pres1@cc.local" in {a for a, _ in _api_seats(tiers)}
-    _eventually(lambda: _in_sync(tiers))
+    eventually(lambda: _in_sync(tiers))
 
 
 def test_seat_list_is_rebuilt_after_a_control_plane_restart(
@@ -90,9 +82,9 @@ def test_seat_list_is_rebuilt_after_a_control_plane_restart(
     county2 = tiers.topo.node("county-2")
     tiers.stack.restart("control-plane", kill=True)
     # Registered while the new replica is starting up, and seen by it all the same.
-    assert register_seat(f"{county2.address}:5060", account, _seat_ip(tiers, 164),
+    assert register_seat(f"{county2.address}:5060", account, seat_ip(tiers.topo, 164),
                          tmp_path).successful == 1
-    _eventually(lambda: "pres9@cc.local" in {a for a, _ in _api_seats(tiers)})
-    _eventually(lambda: _in_sync(tiers))
+    eventually(lambda: "pres9@cc.local" in {a for a, _ in _api_seats(tiers)})
+    eventually(lambda: _in_sync(tiers))
     (seat,) = [s for s in _api_raw(tiers) if s["aor"] == "pres9@cc.local"]
     assert seat["edge"] == "county-2"

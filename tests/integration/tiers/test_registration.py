@@ -12,7 +12,7 @@ import pytest
 from control_plane.runtime import probes
 from control_plane.topology.model import Role
 from tests.conftest import RunningStack
-from tests.support import SIPP_DIR, run_sipp, seat_accounts, write_seats
+from tests.support import SIPP_DIR, eventually, run_sipp, seat_accounts, write_seats
 
 
 def _contacts(stack: RunningStack) -> dict[str, dict[str, Any]]:
@@ -55,7 +55,7 @@ def test_seat_via_county_is_in_province_registrar_with_both_edges_in_path(
     # otherwise): run SIPp in the background of this check with a long hold.
     proc = _background_register(tiers, county.name, ["seat3101"], tmp_path, hold_ms=8000)
     try:
-        contact = _wait_for(lambda: _contacts(tiers).get("seat3101"))
+        contact = eventually(lambda: _contacts(tiers).get("seat3101"))
         path = contact["Path"]
         assert path.index(f"sip:{city.address}") < path.index(f"sip:{county.address}"), path
         seat_ip = county.address.rsplit(".", 1)[0] + ".120"
@@ -75,7 +75,7 @@ def test_second_seat_through_city_only(tiers: RunningStack, tmp_path: Path) -> N
     city = tiers.topo.by_role(Role.CITY)[0]
     proc = _background_register(tiers, city.name, ["seat3201"], tmp_path, hold_ms=8000)
     try:
-        contact = _wait_for(lambda: _contacts(tiers).get("seat3201"))
+        contact = eventually(lambda: _contacts(tiers).get("seat3201"))
         path = contact["Path"]
         assert path.count("sip:") == 2, path  # the city's own entry and its received=
         assert f"sip:{city.address};lr;received=" in path, path
@@ -104,18 +104,6 @@ def _background_register(stack: RunningStack, edge_name: str, users: list[str], 
         "-trace_err", "-error_file", str(tmp / "errors.log"), "-timeout", "40s",
     ]
     return subprocess.Popen(argv, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_for(fetch: Any, timeout: float = 10.0) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fetch()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 def _kamcli(stack: RunningStack, *args: str) -> str:
