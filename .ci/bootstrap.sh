@@ -11,6 +11,8 @@ die() { echo "bootstrap: $*" >&2; exit 1; }
 missing=()
 while read -r pkg; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
+  [[ "$pkg" == npm ]] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done < .ci/apt-packages.txt
 
@@ -42,4 +44,16 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e ".[dev]"; } \
     >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "pip install of the project failed (log: $log)"; }
   touch "$stamp"
+fi
+
+# npm assets (ECharts for the BI dashboard): again only when the lock file is newer than
+# the stamp (npm ci empties node_modules first, so the stamp lives beside it).
+npm_stamp=.venv/.npm-installed
+if [[ -f package-lock.json && ( ! -f $npm_stamp || package-lock.json -nt $npm_stamp \
+      || ! -d node_modules ) ]]; then
+  echo "bootstrap: installing npm packages (npm ci)"
+  log=.venv/npm-ci.log
+  npm ci --no-audit --no-fund >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "npm ci failed (log: $log)"; }
+  touch "$npm_stamp"
 fi
