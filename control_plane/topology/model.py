@@ -8,6 +8,7 @@ and move it to a loopback subnet of their own with :meth:`Topology.relocated`.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -92,11 +93,23 @@ class RtpengineNode:
 
 @dataclass(frozen=True, slots=True)
 class ControlPlaneNode:
-    """One control-plane replica's HTTP API."""
+    """One control-plane replica: its HTTP API (``port``), RTPengine's DTMF reports
+    (``port + 1``) and its call controller's SIP socket (``sip_port``).
+
+    ``center_numbers`` is the regular expression of dialled numbers the province cores
+    hand to the call controllers (DIDs and service numbers: IVR, queues, voicemail).
+    """
 
     name: str = "control-plane"
     address: str = "127.0.0.1"
     port: int = 8080
+    sip_port: int = 5080
+    center_numbers: str = "^4008[0-9]{6}$"
+
+    @property
+    def dtmf_port(self) -> int:
+        """Where RTPengine sends one datagram per DTMF digit (``--dtmf-log-dest``)."""
+        return self.port + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +242,16 @@ class Topology:
         claim(rtp.address, rtp.http_port, "rtpengine (http)")
         if not 1024 <= rtp.port_min < rtp.port_max <= 65535:
             raise TopologyError("rtpengine: need 1024 <= port_min < port_max <= 65535")
-        claim(self.control_plane.address, self.control_plane.port, "control plane (http)")
+        cp = self.control_plane
+        claim(cp.address, cp.port, "control plane (http)")
+        claim(cp.address, cp.dtmf_port, "control plane (dtmf)")
+        claim(cp.address, cp.sip_port, "control plane (sip)")
+        try:
+            re.compile(cp.center_numbers)
+        except re.error as exc:
+            raise TopologyError(f"control_plane: center_numbers is not a regex: {exc}") from exc
+        if "!" in cp.center_numbers or '"' in cp.center_numbers:
+            raise TopologyError("control_plane: center_numbers may not contain '!' or '\"'")
 
 
 def _q(text: str) -> str:

@@ -85,6 +85,8 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
             "AUTH_DB_URL": f"sqlite:///{secrets.credentials_db.resolve()}",
             "AUTH_SECRET": secrets.auth_secret,
             "EVAPI_PORT": str(node.evapi_port),
+            "CONTROLLER_ADDRS": topo.control_plane.address,
+            "CENTER_NUMBERS": topo.control_plane.center_numbers,
         }
         if topo.carriers:
             defines.append("WITH_CARRIERS")
@@ -111,7 +113,8 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
 
 
 def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
-    """Set 1 = the node's parents (edges); set 2 = the carriers (cores); OPTIONS-probed."""
+    """Set 1 = the node's parents (edges); set 2 = the carriers and set 3 = the call
+    controllers (cores); all OPTIONS-probed."""
     lines = ["# setid destination flags priority attrs"]
     for prio, parent_name in enumerate(reversed(node.parents)):
         parent = topo.node(parent_name)
@@ -119,6 +122,8 @@ def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
     if node.role is Role.PROVINCE:
         for carrier in topo.carriers:
             lines.append(f"2 sip:{carrier.address}:{carrier.port} 0 0 name={carrier.name}")
+        cp = topo.control_plane
+        lines.append(f"3 sip:{cp.address}:{cp.sip_port} 0 0 name={cp.name}")
     return "\n".join(lines) + "\n"
 
 
@@ -149,8 +154,8 @@ def write_node(node: KamailioNode, topo: Topology, run_dir: Path,
     node_dir.mkdir(parents=True, exist_ok=True)
     cfg = node_dir / "node.cfg"
     cfg.write_text(node_header(node, topo, node_dir, secrets), encoding="utf-8")
-    if node.role is not Role.PROVINCE or topo.carriers:
-        (node_dir / "dispatcher.list").write_text(dispatcher_list(node, topo), encoding="utf-8")
+    # Every role dispatches: parents (edges), carriers and call controllers (cores).
+    (node_dir / "dispatcher.list").write_text(dispatcher_list(node, topo), encoding="utf-8")
     ini = node_dir / "kamcli.ini"
     ini.write_text(kamcli_ini(rpc_socket).replace("cc.local", topo.domain), encoding="utf-8")
     return NodeFiles(directory=node_dir, cfg=cfg, kamcli_ini=ini, rpc_socket=rpc_socket)
@@ -169,7 +174,7 @@ def write_rtpengine(topo: Topology, run_dir: Path) -> Path:
         port_min=rtp.port_min,
         port_max=rtp.port_max,
         recording_dir=directory / "recordings",
-        dtmf_log_dest=f"{topo.control_plane.address}:{topo.control_plane.port + 1}",
+        dtmf_log_dest=f"{topo.control_plane.address}:{topo.control_plane.dtmf_port}",
     )
     conf = directory / "rtpengine.conf"
     conf.write_text(text, encoding="utf-8")
