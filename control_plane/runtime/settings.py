@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 ENV_PREFIX = "CC_"
 ENV_NESTING = "__"
@@ -53,6 +53,22 @@ class PresenceSettings(_Section):
     resync_seconds: float = Field(default=30.0, gt=0)
 
 
+class AuthSettings(_Section):
+    """API authentication: bearer-token signing, token lifetime and login rate limits.
+
+    The signing secret is ``token_secret`` when set (every replica of one center must share
+    it), else the contents of ``token_secret_file``, created with a random value (mode 0600)
+    when missing; by default that file is ``<run_dir>/api_token_secret``.
+    """
+
+    token_secret: SecretStr | None = Field(default=None, min_length=32)
+    token_secret_file: Path | None = None
+    token_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    login_failures_per_user: int = Field(default=5, ge=1)
+    login_attempts_per_ip: int = Field(default=50, ge=1)
+
+
 class RuntimeSettings(_Section):
     """Where generated configuration, logs and pid files of a running stack go."""
 
@@ -69,6 +85,7 @@ class Settings(_Section):
     log: LogSettings = LogSettings()
     database: DatabaseSettings = DatabaseSettings()
     presence: PresenceSettings = PresenceSettings()
+    auth: AuthSettings = AuthSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 
 
