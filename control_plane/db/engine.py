@@ -1,4 +1,4 @@
-"""Database engine creation (the only place that knows SQLite needs WAL)."""
+"""Database engine creation (the only place that knows SQLite's per-connection settings)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,38 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
-from control_plane.db.models import Base
 
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``.
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL so Kamailio can read while we write."""
-    engine = create_engine(url, future=True)
+    SQLite gets WAL (Kamailio reads the same file while we write), a busy timeout instead
+    of immediate "database is locked" errors, and foreign keys enforced (SQLite leaves
+    them off per connection unless asked, and the ON DELETE rules depend on them).
+    """
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _wal(dbapi_conn: Any, _record: Any) -> None:
+        def _sqlite_settings(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if url not in ("sqlite://", "sqlite:///:memory:"):
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
     return engine
 
 
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database of ``engine`` to the newest migration (creating it if empty)."""
+    from control_plane.db.migrate import upgrade_engine
+
+    upgrade_engine(engine)
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create missing tables (migrations take over once the schema evolves)."""
-    Base.metadata.create_all(engine)
+    from control_plane.db.models import Base
+
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables["sip_credentials"]])
