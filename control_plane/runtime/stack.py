@@ -67,12 +67,12 @@ def site_secrets(run_dir: Path) -> SiteSecrets:
     The secret is made once per run dir and kept (0600), so restarted cores still accept
     the nonces they handed out before.
     """
-    from control_plane.db.engine import ensure_schema, make_engine
+    from control_plane.db.engine import make_engine, upgrade_schema
 
     run_dir.mkdir(parents=True, exist_ok=True)
     db = (run_dir / "callcenter.sqlite").resolve()
     engine = make_engine(f"sqlite:///{db}")
-    ensure_schema(engine)
+    upgrade_schema(engine)
     engine.dispose()
     secret_file = run_dir / "auth_secret"
     if not secret_file.exists():
