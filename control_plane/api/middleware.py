@@ -1,0 +1,91 @@
+"""The request context middleware: request id, log context, and every error as JSON.
+
+It sits inside the metrics middleware (which then counts the status the client really got)
+and outside every handler: whatever a handler or aiohttp raises leaves here as the one error
+shape of :mod:`control_plane.api.errors`, and an unexpected exception is logged with the
+request id and answered with a 500 that carries the id but no trace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from control_plane.api.context import REQUEST_ID
+from control_plane.api.errors import (
+    ApiError,
+    BodyTooLarge,
+    HttpError,
+    InternalError,
+    InvalidBody,
+    InvalidJson,
+    MethodNotAllowed,
+    ResourceNotFound,
+    RouteNotFound,
+)
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# A caller-supplied request id is kept only if it cannot corrupt a log line or a header.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _request_id(supplied: str | None) -> str:
+    if supplied and _SAFE_ID.match(supplied):
+        return supplied
+    return uuid.uuid4().hex
+
+
+def _from_http(request: web.Request, exc: web.HTTPException) -> ApiError:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return MethodNotAllowed(exc.method, list(exc.allowed_methods))
+    if isinstance(exc, web.HTTPNotFound):
+        unmatched = request.match_info.http_exception is not None
+        return RouteNotFound() if unmatched else ResourceNotFound()
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return BodyTooLarge()
+    return HttpError(exc.status, exc.reason)
+
+
+def _to_response(request: web.Request, exc: Exception, request_id: str) -> web.Response:
+    match exc:
+        case ApiError():
+            return exc.response()
+        case web.HTTPException():
+            return _from_http(request, exc).response()
+        case ValidationError():
+            return InvalidBody.from_validation(exc).response()
+        case json.JSONDecodeError():
+            return InvalidJson.from_decode_error(exc).response()
+    log.exception("unhandled error", method=request.method, path=request.path)
+    return InternalError(f"internal error (request id {request_id})",
+                         details={"request_id": request_id}).response()
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request an id, bind it to the log context, render every error as JSON."""
+    request_id = _request_id(request.headers.get("X-Request-Id"))
+    request[REQUEST_ID] = request_id
+    # Each request runs in its own task, so this context is the request's alone.
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:  # redirects and the like are answers, not errors
+            raise
+        response = _to_response(request, exc, request_id)
+    except Exception as exc:
+        response = _to_response(request, exc, request_id)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+    return response
