@@ -15,6 +15,13 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from control_plane.api import auth_routes, docs, seats, users_routes
+from control_plane.api.context import AUTH, USERS
+from control_plane.api.middleware import request_context
+from control_plane.api.routes import PUBLIC, Api, RouteTable
+from control_plane.api.seats import SEATS
+from control_plane.auth.service import AuthService
+from control_plane.auth.users import MemoryUserDirectory, UserDirectory
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.sip.presence_service import CoreEndpoint, PresenceService
@@ -26,11 +33,11 @@ METRICS: web.AppKey[ControlPlaneMetrics] = web.AppKey("metrics", ControlPlaneMet
 STARTED_AT: web.AppKey[float] = web.AppKey("started_at", float)
 TOPOLOGY: web.AppKey[Topology | None] = web.AppKey("topology")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSession)
-SEATS: web.AppKey[SeatRegistry] = web.AppKey("seats", SeatRegistry)
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ROUTES = RouteTable()
 
 
 def _version() -> str:
@@ -59,6 +66,7 @@ async def _observe(request: web.Request, handler: Handler) -> web.StreamResponse
         metrics.http_latency.labels(route=route).observe(time.perf_counter() - start)
 
 
+@ROUTES.get("/healthz", permission=PUBLIC, summary="Health of this replica", tags=("meta",))
 async def healthz(request: web.Request) -> web.Response:
     """Liveness and readiness of this replica (permission: public)."""
     return web.json_response({
@@ -68,20 +76,17 @@ async def healthz(request: web.Request) -> web.Response:
     })
 
 
+@ROUTES.get("/metrics", permission=PUBLIC, summary="Prometheus metrics", tags=("meta",),
+             media_type="text/plain")
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus exposition of this replica's metrics (permission: public, scrape)."""
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def seats(request: web.Request) -> web.Response:
-    """Seat contacts registered at the province cores (permission: seats.read)."""
-    listed = [
-        {"aor": s.aor, "contact": s.contact, "edge": s.edge, "path": s.path,
-         "user_agent": s.user_agent, "core": s.core}
-        for s in request.app[SEATS].seats()
-    ]
-    return web.json_response({"count": len(listed), "seats": listed})
+async def _auth(app: web.Application) -> AsyncIterator[None]:
+    app[AUTH] = AuthService.from_settings(app[SETTINGS], app[USERS])
+    yield
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:
@@ -115,9 +120,12 @@ def _load_topology(settings: Settings) -> Topology | None:
         raise SystemExit(f"callcenter: {exc}") from exc
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the application; nothing is connected until the app starts."""
-    app = web.Application(middlewares=[_observe])
+def create_app(settings: Settings, *, users: UserDirectory | None = None) -> web.Application:
+    """Build the application; nothing is connected until the app starts.
+
+    ``users`` is the directory logins are checked against (tests pass their own).
+    """
+    app = web.Application(middlewares=[_observe, request_context])
     app[SETTINGS] = settings
     topo = _load_topology(settings)
     app[TOPOLOGY] = topo
@@ -127,9 +135,17 @@ def create_app(settings: Settings) -> web.Application:
     metrics.build_info.labels(version=_version()).set(1)
     app[METRICS] = metrics
     app[STARTED_AT] = time.monotonic()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_endpoint)
-    app.router.add_get("/api/v1/seats", seats)
+    if users is None:
+        log.warning("no user directory: nobody can log in to the API")
+        users = MemoryUserDirectory()
+    app[USERS] = users
+    api = Api(title="callcenter control plane", version=_version())
+    for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
+                  users_routes.ROUTES):
+        api.include(table.routes)
+    api.install(app)
+    docs.publish(api, app)
+    app.cleanup_ctx.append(_auth)
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
     return app
