@@ -26,7 +26,7 @@ from control_plane.sipstack.transaction import TransactionLayer
 from control_plane.sipstack.transaction_client import InviteClientTransaction
 from control_plane.sipstack.transaction_server import InviteServerTransaction, ServerTransaction
 from control_plane.sipstack.transport import SipTransport
-from control_plane.sipstack.uri import Params, SipUri
+from control_plane.sipstack.uri import Params, SipUri, Uri
 
 log = logging.getLogger(__name__)
 DEFAULT_ALLOW = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE")
@@ -46,6 +46,7 @@ class UserAgent:
         timers: TimerConfig | None = None,
         allow: tuple[str, ...] = DEFAULT_ALLOW,
         contact: SipUri | None = None,
+        hosts: dict[str, Peer] | None = None,
     ):
         self.handler = handler or Handler()
         self.transport = SipTransport(host, port, self._receive, tcp=tcp)
@@ -56,6 +57,9 @@ class UserAgent:
         self._contact_uri = contact
         self._layer: TransactionLayer | None = None
         self._invites: dict[tuple[str, str], OutgoingInvite] = {}  # (call-id, from-tag)
+        # Host names we route to without DNS (the core pair's Record-Route name); the owner
+        # may update an entry when a host moves.
+        self.hosts: dict[str, Peer] = hosts if hosts is not None else {}
 
     async def start(self) -> None:
         """Bind the sockets and start the transaction layer."""
@@ -164,7 +168,7 @@ class UserAgent:
         if response.cseq.method == "INVITE" and 200 <= response.status < 300:
             out = self._invites.get((response.call_id, response.from_.tag or ""))
             if out is not None and out.ack is not None and out.dialog is not None:
-                self.layer.send_stateless(out.ack, peer_for_uri(out.dialog.next_hop()))
+                self.layer.send_stateless(out.ack, self.peer_for(out.dialog.next_hop()))
 
     # ----- answering -----
 
@@ -229,8 +233,16 @@ class UserAgent:
             body=body,
         )
 
+    def peer_for(self, uri: Uri) -> Peer:
+        """The next hop for ``uri``: a known host name, else its IP literal."""
+        if isinstance(uri, SipUri) and uri.host in self.hosts and uri.params.get("maddr") is None:
+            known = self.hosts[uri.host]
+            transport = (uri.params.get("transport") or known.transport).upper()
+            return Peer(known.host, uri.port or known.port, transport)
+        return peer_for_uri(uri)
+
     def _next_hop(self, request: SipRequest) -> Peer:
-        return peer_for_uri(request.route[0].uri if request.route else request.uri)
+        return self.peer_for(request.route[0].uri if request.route else request.uri)
 
     async def request(self, request: SipRequest, peer: Peer | None = None) -> SipResponse:
         """Send a non-INVITE request in its own transaction; returns the final answer
@@ -294,7 +306,7 @@ class UserAgent:
             out.ack = out.dialog.create_request(
                 "ACK", self.via(out.peer.transport), cseq=out.request.cseq.seq
             )
-        self.layer.send_stateless(out.ack, peer_for_uri(out.dialog.next_hop()))
+        self.layer.send_stateless(out.ack, self.peer_for(out.dialog.next_hop()))
         if not out.final.done():
             out.final.set_result(response)
             if out.cancelled and out.request.to.tag is None:  # the CANCEL/200 race
@@ -304,7 +316,7 @@ class UserAgent:
     def _ack_and_drop_fork(self, out: OutgoingInvite, response: SipResponse) -> None:
         fork = Dialog.as_uac(out.request, response)
         ack = fork.create_request("ACK", self.via(out.peer.transport), cseq=out.request.cseq.seq)
-        self.layer.send_stateless(ack, peer_for_uri(fork.next_hop()))
+        self.layer.send_stateless(ack, self.peer_for(fork.next_hop()))
         self.send_bye(fork)
 
     def in_dialog(
@@ -316,7 +328,7 @@ class UserAgent:
         body: bytes = b"",
     ) -> SipRequest:
         """A request inside `dialog` (BYE, INFO, re-INVITE…) with a fresh Via."""
-        transport = peer_for_uri(dialog.next_hop()).transport
+        transport = self.peer_for(dialog.next_hop()).transport
         contact = (self.contact(transport),) if method == "INVITE" else ()
         return dialog.create_request(
             method, self.via(transport), contact=contact, headers=headers, body=body
@@ -326,4 +338,4 @@ class UserAgent:
         """Hang up: send BYE, forget the dialog; the future holds the BYE's answer."""
         bye = self.in_dialog(dialog, "BYE")
         self._end(dialog, "local-bye")
-        return asyncio.ensure_future(self.request(bye, peer_for_uri(dialog.next_hop())))
+        return asyncio.ensure_future(self.request(bye, self.peer_for(dialog.next_hop())))

@@ -1,0 +1,117 @@
+"""One offer of a caller to an agent: the INVITE to the seat through the province core.
+
+The seat's SDP comes from RTPengine's ``offer`` on the caller's call with the one fixed
+far-side tag, so whichever agent answers, the caller's media port stays where it is and the
+caller needs no re-INVITE (DESIGN §5, step 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import structlog
+
+from control_plane.acd.model import AgentRef
+from control_plane.sipstack.dialog import Dialog
+from control_plane.sipstack.exchange import OutgoingInvite
+from control_plane.sipstack.headers import Address
+from control_plane.sipstack.message import SipResponse
+from control_plane.sipstack.peer import new_tag
+from control_plane.sipstack.uri import SipUri
+
+if TYPE_CHECKING:
+    from control_plane.calls.session import CallSession
+
+log = structlog.get_logger(__name__)
+
+# Answers that mean "this agent will not take it now" rather than "did not answer".
+DECLINED = frozenset({486, 600, 603})
+# Answers that mean the seat is not reachable at all (not registered, gone).
+UNREACHABLE = frozenset({404, 410, 480})
+
+
+class AgentLeg:
+    """The INVITE to one agent's seat for one call, until it is answered or given up."""
+
+    def __init__(self, session: CallSession, agent: AgentRef, seat: str) -> None:
+        self.session = session
+        self.agent = agent
+        self.seat = seat
+        self.out: OutgoingInvite | None = None
+        self.dialog: Dialog | None = None
+        self.withdrawn = False  # the ACD (or the caller's hangup) called this offer off
+        self.offered_at = session.ctx.wall()
+        self.rang_at: float | None = None
+        self.answered_at: float | None = None
+        self.status: int | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def call_id(self) -> str | None:
+        """The agent leg's own SIP Call-ID (not the caller's)."""
+        return self.out.request.call_id if self.out is not None else None
+
+    def start(self) -> None:
+        """Place the INVITE in the background."""
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        session = self.session
+        ctx = session.ctx
+        try:
+            offered = await ctx.ng.offer(call_id=session.call_id, from_tag=session.caller_tag,
+                                         to_tag=session.far_tag, sdp=session.caller_sdp)
+        except Exception as exc:
+            log.error("media offer for agent failed", agent=self.agent.agent, error=str(exc))
+            self.status = 500
+            session.offer_failed(self, declined=True)
+            return
+        if self.withdrawn:
+            return
+        request = ctx.ua.new_request(
+            "INVITE", SipUri(host=ctx.center.domain, user=self.seat),
+            headers=(("Content-Type", "application/sdp"),), body=offered.sdp.encode(),
+        )
+        caller = Address(SipUri(host=ctx.center.domain, user=session.caller or "anonymous"),
+                         display_name=session.caller or None)
+        request = request.evolve(from_=caller.with_tag(new_tag()))
+        self.out = ctx.ua.invite(request, ctx.core, on_provisional=self._provisional)
+        ctx.legs[request.call_id] = self
+        response = await self.out.final
+        self.status = response.status
+        if 200 <= response.status < 300:
+            self.dialog = self.out.dialog
+            if self.out.cancelled or self.withdrawn:
+                return  # the stack already hung up the late answer (CANCEL/200 race)
+            self.answered_at = ctx.wall()
+            await session.agent_answered(self, response)
+        elif not self.withdrawn:
+            session.offer_failed(self, declined=response.status in DECLINED
+                                 or response.status in UNREACHABLE)
+
+    def _provisional(self, response: SipResponse) -> None:
+        if response.status in (180, 183) and self.rang_at is None:
+            self.rang_at = self.session.ctx.wall()
+
+    def withdraw(self) -> None:
+        """Call the offer off: CANCEL while ringing, BYE if it was answered meanwhile."""
+        self.withdrawn = True
+        if self.out is None:
+            return
+        if self.dialog is not None:
+            self.hang_up()
+        elif not self.out.final.done():
+            self.out.cancel()
+
+    def hang_up(self) -> None:
+        """BYE the agent's dialog if it is up."""
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None and dialog.id in self.session.ctx.ua.dialogs:
+            self.session.ctx.ua.send_bye(dialog)
+
+    def ring_ms(self) -> int:
+        """How long the seat rang before the answer (0 if it never rang)."""
+        if self.answered_at is None:
+            return 0
+        return int((self.answered_at - (self.rang_at or self.offered_at)) * 1000)

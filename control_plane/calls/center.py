@@ -1,0 +1,167 @@
+"""What the call controller needs to know about the center: numbers, flows, queues, agents.
+
+Read from a TOML file (the demo and the tests ship one); the database adapter produces the
+same `CenterConfig` from the configuration tables. Everything is validated at load, so a
+flow that names a missing queue or prompt is refused before a caller can reach it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from control_plane.acd.model import (
+    AgentProfile,
+    OverflowAction,
+    OverflowKind,
+    OverflowRules,
+    QueueConfig,
+    ServiceLevel,
+    SkillRequirement,
+    TenantConfig,
+)
+from control_plane.ivr.flow import Flow, IvrFlowError, parse_flow
+
+
+class CenterConfigError(ValueError):
+    """The center configuration is invalid; the message names the entry and field."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent of a tenant and the seat (SIP user) their calls ring."""
+
+    tenant: str
+    agent_id: str
+    seat: str
+    profile: AgentProfile
+    auto_login: bool = True
+
+
+@dataclass(frozen=True)
+class Route:
+    """A dialled number: its tenant and either an IVR flow or a queue."""
+
+    number: str
+    tenant: str
+    flow: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class CenterConfig:
+    """The whole center as the controller sees it."""
+
+    domain: str
+    tenants: Mapping[str, TenantConfig]
+    queues: Mapping[tuple[str, str], QueueConfig]
+    agents: tuple[Agent, ...]
+    routes: Mapping[str, Route]
+    flows: Mapping[tuple[str, str], Flow]
+    languages: Mapping[str, str] = field(default_factory=dict)  # tenant → default language
+
+    def agent_by_seat(self, seat: str) -> Agent | None:
+        """The agent whose calls ring ``seat``."""
+        return next((a for a in self.agents if a.seat == seat), None)
+
+    def agent(self, tenant: str, agent_id: str) -> Agent | None:
+        """The agent ``agent_id`` of ``tenant``."""
+        return next((a for a in self.agents if (a.tenant, a.agent_id) == (tenant, agent_id)),
+                    None)
+
+
+def _overflow(raw: Mapping[str, Any] | None, where: str) -> OverflowAction | None:
+    if raw is None:
+        return None
+    try:
+        return OverflowAction(kind=OverflowKind(raw["kind"]), target_queue=raw.get("queue"),
+                              sip_code=int(raw.get("sip_code", 486)))
+    except (KeyError, ValueError) as exc:
+        raise CenterConfigError(f"{where}: overflow needs kind in "
+                                f"{[k.value for k in OverflowKind]}: {exc}") from exc
+
+
+def _queue(tenant: str, raw: Mapping[str, Any]) -> QueueConfig:
+    where = f"queue {tenant}/{raw.get('id')}"
+    try:
+        skills = tuple(SkillRequirement(str(s["skill"]), int(s.get("min", 1)))
+                       for s in raw.get("skills", []))
+        return QueueConfig(
+            tenant=tenant, queue_id=str(raw["id"]), skills=skills,
+            strategy=str(raw.get("strategy", "longest-idle")),
+            service_level=ServiceLevel(float(raw.get("sl_target", 0.8)),
+                                       float(raw.get("sl_threshold_s", 20))),
+            overflow=OverflowRules(
+                max_wait_s=raw.get("max_wait_s"),
+                on_max_wait=_overflow(raw.get("on_max_wait"), where),
+                on_no_agents=_overflow(raw.get("on_no_agents"), where),
+                max_offers=raw.get("max_offers"),
+                on_max_offers=_overflow(raw.get("on_max_offers"), where),
+            ),
+            announce_period_s=raw.get("announce_period_s"),
+            wrap_up_s=float(raw.get("wrap_up_s", 0)),
+            ring_timeout_s=float(raw.get("ring_timeout_s", 15)),
+            pause_on_no_answer=bool(raw.get("pause_on_no_answer", True)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CenterConfigError(f"{where}: {exc}") from exc
+
+
+def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = None,
+                 base: Path | None = None) -> CenterConfig:
+    """Build and validate the center from its TOML/JSON document."""
+    tenants: dict[str, TenantConfig] = {}
+    languages: dict[str, str] = {}
+    queues: dict[tuple[str, str], QueueConfig] = {}
+    for t in raw.get("tenant", []):
+        tid = str(t["id"])
+        tenants[tid] = TenantConfig(tenant_id=tid, skills=frozenset(t.get("skills", [])))
+        languages[tid] = str(t.get("language", "en"))
+        for q in t.get("queue", []):
+            cfg = _queue(tid, q)
+            queues[(tid, cfg.queue_id)] = cfg
+    agents = []
+    for a in raw.get("agent", []):
+        if a.get("tenant") not in tenants:
+            raise CenterConfigError(f"agent {a.get('id')}: unknown tenant {a.get('tenant')!r}")
+        profile = AgentProfile(skills={str(k): int(v) for k, v in a.get("skills", {}).items()})
+        agents.append(Agent(str(a["tenant"]), str(a["id"]), str(a["seat"]), profile,
+                            bool(a.get("auto_login", True))))
+    flows: dict[tuple[str, str], Flow] = {}
+    for f in raw.get("flow", []):
+        tid, name = str(f["tenant"]), str(f["name"])
+        doc = f.get("document")
+        if doc is None and "file" in f:
+            doc = tomllib.loads((base or Path.cwd()).joinpath(f["file"]).read_text())
+        known = frozenset(q for (t, q) in queues if t == tid)
+        try:
+            flows[(tid, name)] = parse_flow(doc, known_queues=known, known_prompts=prompts)
+        except IvrFlowError as exc:
+            raise CenterConfigError(f"flow {tid}/{name}: {exc}") from exc
+    routes: dict[str, Route] = {}
+    for r in raw.get("route", []):
+        route = Route(str(r["number"]), str(r["tenant"]), r.get("flow"), r.get("queue"))
+        if route.flow is not None and (route.tenant, route.flow) not in flows:
+            raise CenterConfigError(f"route {route.number}: unknown flow {route.flow!r}")
+        if route.queue is not None and (route.tenant, route.queue) not in queues:
+            raise CenterConfigError(f"route {route.number}: unknown queue {route.queue!r}")
+        routes[route.number] = route
+    return CenterConfig(str(raw.get("domain", "cc.local")), tenants, queues, tuple(agents),
+                        routes, flows, languages)
+
+
+def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterConfig:
+    """Read and validate the center file at ``path``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CenterConfigError(f"center file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CenterConfigError(f"center file {path}: not valid TOML: {exc}") from exc
+    try:
+        return parse_center(raw, prompts=prompts, base=path.parent)
+    except KeyError as exc:
+        raise CenterConfigError(f"center file {path}: missing field {exc}") from exc

@@ -1,0 +1,186 @@
+"""The call controller: a signalling-only B2BUA the province cores dispatch callers to.
+
+It answers callers (media in RTPengine), runs their IVR, queues them in the ACD and places
+agent legs back through the core. This module routes SIP, DTMF and ACD commands to the
+`CallSession` they belong to; the sessions do the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+
+from control_plane.acd import commands as cmd
+from control_plane.acd.events import AgentLoggedIn, SeatRegistered
+from control_plane.acd.model import AgentRef
+from control_plane.calls.context import ControllerContext
+from control_plane.calls.session import CallSession
+from control_plane.media.dtmf import DtmfEvent
+from control_plane.sipstack.dialog import Dialog
+from control_plane.sipstack.exchange import Handler, IncomingRequest
+from control_plane.sipstack.message import SipRequest
+from control_plane.sipstack.uri import SipUri
+
+log = structlog.get_logger(__name__)
+
+
+class CallController(Handler):
+    """Routes everything that happens to the session it concerns."""
+
+    def __init__(self, *, max_calls: int = 2000) -> None:
+        self.ctx: ControllerContext | None = None
+        self.sessions: dict[str, CallSession] = {}  # by the caller's Call-ID
+        self.max_calls = max_calls
+        self.on_session_end: Callable[[CallSession], None] = lambda s: None
+
+    def attach(self, ctx: ControllerContext) -> None:
+        """Bind to the shared context (its ACD driver sends commands to `on_command`)."""
+        self.ctx = ctx
+
+    def _context(self) -> ControllerContext:
+        if self.ctx is None:
+            raise RuntimeError("CallController.attach() was not called")
+        return self.ctx
+
+    def login_agents(self) -> None:
+        """Log in every agent configured to start logged in (ready, seat assumed up until
+        the core says otherwise)."""
+        ctx = self._context()
+        for agent in ctx.center.agents:
+            if agent.auto_login:
+                ctx.acd.apply(AgentLoggedIn(agent=AgentRef(agent.tenant, agent.agent_id),
+                                            profile=agent.profile))
+
+    # ----- SIP -----
+
+    def on_request(self, incoming: IncomingRequest) -> None:
+        """New calls, re-INVITEs, INFO digits; BYE was answered by the stack already."""
+        request = incoming.request
+        if request.method == "INVITE" and incoming.dialog is None:
+            self._new_call(incoming)
+        elif request.method == "INVITE":
+            self._reinvite(incoming)
+        elif request.method == "INFO":
+            self._info(incoming)
+        elif request.method == "BYE":
+            return
+        else:
+            incoming.respond(501 if incoming.dialog is None else 200)
+
+    def _new_call(self, incoming: IncomingRequest) -> None:
+        ctx = self._context()
+        request = incoming.request
+        number = request.uri.user if isinstance(request.uri, SipUri) else None
+        route = ctx.center.routes.get(number or "")
+        if request.call_id in self.sessions:
+            incoming.respond(482, "Loop Detected")
+            return
+        if route is None:
+            log.warning("unknown number", number=number, call_id=request.call_id)
+            incoming.respond(404, "Unknown Number")
+            return
+        if len(self.sessions) >= self.max_calls:
+            incoming.respond(503, "Controller Busy", headers=(("Retry-After", "5"),))
+            return
+        session = CallSession(ctx, incoming, route)
+        self.sessions[session.call_id] = session
+        session.start()
+        assert session.task is not None
+        session.task.add_done_callback(lambda _: self._session_done(session))
+
+    def _session_done(self, session: CallSession) -> None:
+        self.sessions.pop(session.call_id, None)
+        legs = self._context().legs
+        for call_id, leg in list(legs.items()):
+            if leg.session is session:
+                del legs[call_id]
+        self.on_session_end(session)
+
+    def _reinvite(self, incoming: IncomingRequest) -> None:
+        # A session refresh or a hold from the caller: answer with the media we already
+        # gave (RTPengine keeps the ports); direction changes are not relayed yet.
+        session = self.sessions.get(incoming.request.call_id)
+        answer = session.incoming.transaction.last_response if session else None
+        if session is None or answer is None:
+            incoming.respond(481)
+            return
+        incoming.respond(200, headers=(("Content-Type", "application/sdp"),), body=answer.body)
+
+    def _info(self, incoming: IncomingRequest) -> None:
+        session = self.sessions.get(incoming.request.call_id)
+        body = incoming.request.body.decode(errors="replace")
+        incoming.respond(200)
+        if session is None:
+            return
+        for line in body.splitlines():
+            key, _, value = line.partition("=")
+            if key.strip().lower() == "signal" and value.strip():
+                session.media.digit_pressed(value.strip()[0])
+
+    def on_cancel(self, invite: SipRequest) -> None:
+        """The caller gave up before we answered."""
+        session = self.sessions.get(invite.call_id)
+        if session is not None:
+            session.caller_gone("caller_cancel")
+
+    def on_dialog_ended(self, dialog: Dialog, reason: str) -> None:
+        """BYE from the caller or from an agent (our own BYEs end here too: ignored)."""
+        if reason == "local-bye":
+            return
+        session = self.sessions.get(dialog.call_id)
+        if session is not None:
+            session.caller_gone("caller" if reason == "bye" else reason)
+            return
+        leg = self._context().legs.get(dialog.call_id)
+        if leg is not None:
+            leg.session.agent_gone(leg)
+
+    # ----- media -----
+
+    def on_dtmf(self, event: DtmfEvent) -> None:
+        """A digit from RTPengine: only the caller's own digits drive the IVR."""
+        session = self.sessions.get(event.call_id)
+        if session is not None and event.tag == session.caller_tag:
+            session.media.digit_pressed(event.digit)
+
+    # ----- ACD -----
+
+    def on_command(self, command: cmd.Command) -> None:
+        """Carry out one ACD command on its call."""
+        call = getattr(command, "call", None)
+        session = self.sessions.get(call.call) if call is not None else None
+        if isinstance(command, cmd.PauseAgent):
+            log.info("agent paused", agent=command.agent.agent, reason=command.reason)
+            return
+        if session is None:
+            if not isinstance(command, cmd.CallFinished):
+                log.warning("acd command for a call we do not hold",
+                            command=type(command).__name__, call=call)
+            return
+        if isinstance(command, cmd.OfferCall):
+            session.offer(command.agent)
+        elif isinstance(command, cmd.CancelOffer):
+            session.cancel_offer(command.agent)
+        elif isinstance(command, cmd.AnnouncePosition):
+            session.announce(command.position, command.estimate.expected_s)
+        elif isinstance(command, cmd.CallFinished):
+            session.finished_in_acd(command.outcome, command.waited_s)
+        elif isinstance(command, cmd.SendToVoicemail):
+            asyncio.get_running_loop().create_task(session.voicemail(command.queue.queue))
+        elif isinstance(command, cmd.ScheduleCallback):
+            session.record.note("callback scheduled: caller keeps the place")
+            session.media.start_music(before=("callback_confirmed", "goodbye"),
+                                      language=session.language)
+            asyncio.get_running_loop().call_later(8.0, session.end, "callback_scheduled")
+        elif isinstance(command, cmd.RejectCall | cmd.HangUpCall):
+            session.media.start_music(before=("all_busy",), language=session.language)
+            asyncio.get_running_loop().call_later(5.0, session.end, command.reason)
+        elif isinstance(command, cmd.MoveToQueue):
+            session.record.note(f"moved to {command.to_queue.queue}: {command.reason}")
+        # ConnectCall / RequeueCall / DialCallback: the media is already where it should be.
+
+    def seat_registered(self, agent: AgentRef) -> None:
+        """Presence saw the seat register again."""
+        self._context().acd.apply(SeatRegistered(agent=agent))

@@ -1,0 +1,105 @@
+"""Starts and stops one call controller: SIP socket, ng client, DTMF listener, ACD engine.
+
+The composition root (or a test) builds it from the topology, the center configuration,
+the prompt library and a record sink; nothing here knows where records end up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from control_plane.acd.engine import Engine
+from control_plane.acd.events import QueueUpserted, TenantUpserted
+from control_plane.calls.acd_driver import AcdDriver, DecisionSink
+from control_plane.calls.center import CenterConfig
+from control_plane.calls.context import ControllerContext, RecordSink, Webhook
+from control_plane.calls.controller import CallController
+from control_plane.ivr.prompts import PromptLibrary
+from control_plane.media.dtmf import DtmfListener
+from control_plane.media.ng import NgClient
+from control_plane.sipstack.peer import Peer
+from control_plane.sipstack.ua import UserAgent
+from control_plane.topology.model import Role, Topology
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ControllerSettings:
+    """Tunables of one controller."""
+
+    max_calls: int = 2000
+    drain_seconds: float = 5.0
+
+
+class CallControllerService:
+    """One running controller (see the module docstring)."""
+
+    def __init__(self, *, topology: Topology, center: CenterConfig, prompts: PromptLibrary,
+                 records: RecordSink, webhook: Webhook | None = None,
+                 on_decision: DecisionSink | None = None,
+                 settings: ControllerSettings | None = None) -> None:
+        self.topology = topology
+        self.center = center
+        self.prompts = prompts
+        self.records = records
+        self.webhook = webhook
+        self.on_decision = on_decision
+        self.settings = settings or ControllerSettings()
+        self.controller = CallController(max_calls=self.settings.max_calls)
+        self.ua: UserAgent | None = None
+        self.ng: NgClient | None = None
+        self.dtmf: DtmfListener | None = None
+        self.driver: AcdDriver | None = None
+
+    def _cores(self) -> list[Peer]:
+        return [Peer(n.address, n.sip_port) for n in self.topology.by_role(Role.PROVINCE)]
+
+    async def start(self) -> None:
+        """Bind everything and log in the configured agents."""
+        topo = self.topology
+        cp = topo.control_plane
+        cores = self._cores()
+        self.ua = UserAgent(cp.address, cp.sip_port, handler=self.controller, user="cc",
+                            hosts={topo.core_pair_host: cores[0]})
+        await self.ua.start()
+        self.ng = NgClient((topo.rtpengine.address, topo.rtpengine.ng_port), timeout=1.0,
+                           retries=2)
+        await self.ng.start()
+        self.dtmf = DtmfListener((cp.address, cp.dtmf_port), self.controller.on_dtmf)
+        await self.dtmf.start()
+        engine = Engine(clock=time.perf_counter)
+        self.driver = AcdDriver(engine, on_command=self.controller.on_command,
+                                on_decision=self.on_decision)
+        for tenant in self.center.tenants.values():
+            self.driver.apply(TenantUpserted(config=tenant))
+        for queue in self.center.queues.values():
+            self.driver.apply(QueueUpserted(config=queue))
+        ctx = ControllerContext(ua=self.ua, ng=self.ng, center=self.center,
+                                prompts=self.prompts, acd=self.driver, records=self.records,
+                                core=cores[0], node=cp.name, webhook=self.webhook)
+        self.controller.attach(ctx)
+        self.controller.login_agents()
+        log.info("call controller started", sip=f"{cp.address}:{cp.sip_port}",
+                 agents=len(self.center.agents), numbers=len(self.center.routes))
+
+    async def stop(self) -> None:
+        """End every call (BYE, records written), then close the sockets."""
+        sessions = list(self.controller.sessions.values())
+        for session in sessions:
+            session.end("controller_shutdown")
+        tasks = [s.task for s in sessions if s.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.settings.drain_seconds)
+        if self.driver is not None:
+            self.driver.close()
+        if self.dtmf is not None:
+            self.dtmf.close()
+        if self.ng is not None:
+            self.ng.close()
+        if self.ua is not None:
+            await self.ua.close()

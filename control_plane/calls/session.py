@@ -1,0 +1,328 @@
+"""One caller's call through the center: answer, IVR, queue, agent, hangup, records.
+
+X = the caller's Call-ID, C = the caller's From tag, B = our To tag toward the caller and
+the ONE far-side tag of the RTPengine call, used for the IVR and every agent in turn.
+Caller hangup can happen at any stage; `run`'s cleanup always ends every leg, releases the
+media, tells the ACD and writes the records, so no call is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import secrets
+
+import structlog
+
+from control_plane.acd.events import (
+    CallAbandoned,
+    CallArrived,
+    CallEnded,
+    OfferAccepted,
+    OfferRejected,
+    OfferTimedOut,
+    SeatUnregistered,
+)
+from control_plane.acd.model import AgentRef, CallOutcome, CallRef, PriorityClass
+from control_plane.calls.agent_leg import UNREACHABLE, AgentLeg
+from control_plane.calls.center import Route
+from control_plane.calls.context import ControllerContext
+from control_plane.calls.media_io import CallerMedia
+from control_plane.calls.records import CallRecord
+from control_plane.calls.sdp import SdpError, parse_audio, placeholder_answer
+from control_plane.ivr.flow import Node
+from control_plane.ivr.prompts import number_prompts
+from control_plane.ivr.runner import IvrOutcome, run_flow
+from control_plane.media.ng_errors import NgError
+from control_plane.sipstack.exchange import IncomingRequest
+from control_plane.sipstack.message import SipResponse
+from control_plane.sipstack.uri import SipUri
+
+log = structlog.get_logger(__name__)
+_PRIORITY = {"normal": PriorityClass.NORMAL, "important": PriorityClass.IMPORTANT,
+             "vip": PriorityClass.VIP}
+SDP = (("Content-Type", "application/sdp"),)
+
+
+class Phase(enum.StrEnum):
+    """Where the caller is."""
+
+    ANSWERING = "answering"
+    IVR = "ivr"
+    QUEUED = "queued"
+    CONNECTED = "connected"
+    VOICEMAIL = "voicemail"
+    ENDED = "ended"
+
+
+class CallSession:
+    """The controller's side of one caller (see the module docstring)."""
+
+    def __init__(self, ctx: ControllerContext, incoming: IncomingRequest, route: Route) -> None:
+        self.ctx = ctx
+        self.incoming = incoming
+        request = incoming.request
+        self.call_id = request.call_id
+        self.caller_tag = request.from_.tag or ""
+        self.far_tag = incoming.to_tag
+        uri = request.from_.uri
+        self.caller = uri.user or "" if isinstance(uri, SipUri) else ""
+        self.route = route
+        self.ref = CallRef(route.tenant, self.call_id)
+        self.caller_sdp = request.body.decode(errors="replace")
+        self.phase = Phase.ANSWERING
+        self.language = ctx.center.languages.get(route.tenant, "en")
+        self.media = CallerMedia(ctx.ng, ctx.prompts, call_id=self.call_id,
+                                 caller_tag=self.caller_tag)
+        self.offers: dict[AgentRef, AgentLeg] = {}
+        self.agent_leg: AgentLeg | None = None
+        self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
+                                 caller=self.caller, started_at=ctx.wall())
+        self.ended = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.log = log.bind(call_id=self.call_id, tenant=route.tenant)
+
+    # ----- lifecycle -----
+
+    def start(self) -> None:
+        """Run the call in its own task."""
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def run(self) -> None:
+        """Answer, route, wait for the end; always clean up."""
+        try:
+            if await self._answer():
+                outcome = await self._route()
+                await self._after_ivr(outcome)
+                await self.ended.wait()
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:
+            self.log.exception("call failed")
+            self.record.note(f"controller error: {exc}")
+        finally:
+            await asyncio.shield(self._finish())
+
+    async def _answer(self) -> bool:
+        incoming = self.incoming
+        try:
+            offer = parse_audio(self.caller_sdp)
+            placeholder = placeholder_answer(offer, secrets.randbelow(2**31))
+        except SdpError as exc:
+            self._refuse(488, "Not Acceptable Here", str(exc))
+            return False
+        try:
+            await self.ctx.ng.offer(call_id=self.call_id, from_tag=self.caller_tag,
+                                    sdp=self.caller_sdp)
+            answer = await self.ctx.ng.answer(call_id=self.call_id, from_tag=self.caller_tag,
+                                              to_tag=self.far_tag, sdp=placeholder)
+        except (NgError, OSError, TimeoutError) as exc:
+            self._refuse(503, "Media Unavailable", f"rtpengine: {exc}")
+            return False
+        if self.ended.is_set():  # cancelled while we set up the media
+            return False
+        incoming.respond(200, headers=SDP, body=answer.sdp.encode())
+        self.record.answered(self.ctx.wall())
+        self.phase = Phase.IVR
+        try:  # in-band tones as well as RFC 4733 (10.5 reads detect-DTMF here only)
+            await self.ctx.ng.unblock_dtmf(call_id=self.call_id, from_tag=self.caller_tag)
+        except Exception as exc:
+            self.record.note(f"in-band DTMF detection unavailable: {exc}")
+        return True
+
+    def _refuse(self, status: int, reason: str, why: str) -> None:
+        self.log.warning("call refused", status=status, why=why)
+        if not self.incoming.answered:
+            self.incoming.respond(status, reason, headers=(("Reason", f'Q.850;text="{why}"'),))
+        self.record.refused(status, why)
+        self.phase = Phase.ENDED
+
+    async def _route(self) -> IvrOutcome:
+        route = self.route
+        if route.flow is None:
+            return IvrOutcome(action="queue", target=route.queue or "", language=self.language)
+        flow = self.ctx.center.flows[(route.tenant, route.flow)]
+        self.language = flow.language
+        return await run_flow(flow, self, caller=self.caller)
+
+    async def _after_ivr(self, outcome: IvrOutcome) -> None:
+        self.language = outcome.language
+        if outcome.action == "queue":
+            self.enqueue(outcome.target, outcome)
+        elif outcome.action == "voicemail":
+            await self.voicemail(outcome.target)
+        else:  # hangup, or a transfer to a number (not placed by this controller yet)
+            if outcome.action == "transfer":
+                self.record.note(f"transfer to {outcome.target} not available")
+                await self.media.play("unavailable", language=self.language, barge_in=False)
+            self.end("ivr")
+
+    def end(self, cause: str) -> None:
+        """End the call from our side (BYE to whoever is still up in `_finish`)."""
+        self.record.hangup_cause = self.record.hangup_cause or cause
+        self.ended.set()
+
+    # ----- IvrIo -----
+
+    async def play(self, prompt: str, *, language: str, barge_in: bool) -> str | None:
+        """IvrIo: a prompt to the caller."""
+        return await self.media.play(prompt, language=language, barge_in=barge_in)
+
+    async def digit(self, timeout_s: float) -> str | None:
+        """IvrIo: the caller's next digit."""
+        return await self.media.digit(timeout_s)
+
+    async def webhook(self, url: str, payload: dict[str, str], timeout_s: float) -> str | None:
+        """IvrIo: ask the tenant's web program which branch to take."""
+        if self.ctx.webhook is None:
+            return None
+        return await self.ctx.webhook(url, payload, timeout_s)
+
+    def trace(self, node: Node, event: str, value: str = "") -> None:
+        """IvrIo: an IVR event for analytics."""
+        self.record.ivr(node.id, event, value, self.ctx.wall())
+
+    # ----- queue -----
+
+    def enqueue(self, queue: str, outcome: IvrOutcome | None = None) -> None:
+        """Put the caller in ``queue`` with music on hold."""
+        self.phase = Phase.QUEUED
+        self.record.queued(queue, self.ctx.wall())
+        self.media.start_music(language=self.language)
+        attributes = dict(outcome.variables) if outcome else {}
+        if outcome and outcome.skill:
+            attributes["ivr_skill"] = outcome.skill
+        priority = _PRIORITY.get(outcome.priority or "") if outcome else None
+        result = self.ctx.acd.apply(CallArrived(
+            call=self.ref, queue=queue, caller=self.caller, priority_class=priority,
+            attributes=attributes,
+        ))
+        if result.rejection is not None:
+            self.record.note(f"queue refused the call: {result.rejection.reason}")
+            self.media.start_music(before=("unavailable",), language=self.language)
+            asyncio.get_running_loop().call_later(5.0, self.end, "queue_refused")
+
+    def announce(self, position: int, expected_s: float) -> None:
+        """Position and expected wait, then back to music."""
+        if self.phase is not Phase.QUEUED:
+            return
+        prompts = ["queue_position_prefix", *number_prompts(position), "queue_position_suffix"]
+        minutes = round(expected_s / 60)
+        if minutes < 1:
+            prompts.append("wait_under_minute")
+        else:
+            prompts += ["wait_prefix", *number_prompts(minutes), "wait_minutes"]
+        self.media.start_music(before=prompts, language=self.language)
+
+    def offer(self, agent: AgentRef) -> None:
+        """The ACD offers the call to ``agent``: ring their seat (music keeps playing)."""
+        found = self.ctx.center.agent(agent.tenant, agent.agent)
+        if found is None or self.phase is not Phase.QUEUED:
+            self.ctx.acd.apply(OfferRejected(call=self.ref, agent=agent))
+            return
+        leg = AgentLeg(self, agent, found.seat)
+        self.offers[agent] = leg
+        leg.start()
+
+    def cancel_offer(self, agent: AgentRef) -> None:
+        """The ACD calls the offer off (ring timeout, answered elsewhere, caller gone)."""
+        leg = self.offers.pop(agent, None)
+        if leg is not None:
+            self.record.offer(leg.agent.agent, "cancelled", leg.status)
+            leg.withdraw()
+
+    def offer_failed(self, leg: AgentLeg, *, declined: bool) -> None:
+        """The seat refused or could not be reached: back to the ACD, which re-queues."""
+        if self.offers.pop(leg.agent, None) is None:
+            return
+        self.record.offer(leg.agent.agent, "declined" if declined else "no_answer", leg.status)
+        event = OfferRejected if declined else OfferTimedOut
+        self.ctx.acd.apply(event(call=self.ref, agent=leg.agent))
+        if leg.status in UNREACHABLE:  # the core has no registration: stop offering it
+            self.ctx.acd.apply(SeatUnregistered(agent=leg.agent))
+
+    async def agent_answered(self, leg: AgentLeg, response: SipResponse) -> None:
+        """Connect: stop the music first, then answer on the same far-side tag."""
+        self.offers.pop(leg.agent, None)
+        if self.phase is not Phase.QUEUED:
+            leg.hang_up()
+            return
+        self.media.cancel_background()
+        await self.media.stop()
+        try:
+            await self.ctx.ng.answer(call_id=self.call_id, from_tag=self.caller_tag,
+                                     to_tag=self.far_tag, sdp=response.body.decode())
+        except (NgError, OSError, TimeoutError) as exc:
+            self.record.offer(leg.agent.agent, "broken_sdp", response.status)
+            self.record.note(f"agent {leg.agent.agent} answer unusable: {exc}")
+            leg.hang_up()
+            self.media.start_music(language=self.language)
+            self.ctx.acd.apply(OfferRejected(call=self.ref, agent=leg.agent))
+            return
+        self.phase = Phase.CONNECTED
+        self.agent_leg = leg
+        self.record.connected(leg.agent.agent, self.ctx.wall(), leg.ring_ms())
+        self.record.offer(leg.agent.agent, "answered", response.status)
+        self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
+
+    def finished_in_acd(self, outcome: CallOutcome, waited_s: float) -> None:
+        """The ACD's verdict for this call's queue segment."""
+        self.record.finished(outcome.value, waited_s)
+
+    # ----- voicemail -----
+
+    async def voicemail(self, queue: str) -> None:
+        """Greeting, tone, then the caller's message until #, the limit or hangup."""
+        self.phase = Phase.VOICEMAIL
+        self.record.queued(queue, self.ctx.wall(), voicemail=True)
+        await self.media.sequence(("voicemail_greeting", "beep"), self.language)
+        self.record.voicemail_started(self.ctx.wall())
+        deadline = asyncio.get_running_loop().time() + 120
+        while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+            if await self.media.digit(remaining) == "#":
+                break
+        self.record.voicemail_ended(self.ctx.wall())
+        await self.media.play("goodbye", language=self.language, barge_in=False)
+        self.end("voicemail_done")
+
+    # ----- hangups -----
+
+    def caller_gone(self, cause: str) -> None:
+        """The caller hung up (BYE) or cancelled before the answer."""
+        self.record.hangup_cause = self.record.hangup_cause or cause
+        self.ended.set()
+        if self.task is not None and self.phase in (Phase.IVR, Phase.VOICEMAIL,
+                                                    Phase.ANSWERING):
+            self.task.cancel()
+
+    def agent_gone(self, leg: AgentLeg) -> None:
+        """The connected agent hung up."""
+        if leg is self.agent_leg:
+            leg.dialog = None
+            self.end("agent")
+
+    async def _finish(self) -> None:
+        phase, self.phase = self.phase, Phase.ENDED
+        self.media.cancel_background()
+        for leg in list(self.offers.values()):
+            leg.withdraw()
+        if phase is Phase.QUEUED and self.record.queue_outcome is None:
+            self.ctx.acd.apply(CallAbandoned(call=self.ref))
+        if phase is Phase.CONNECTED and self.agent_leg is not None:
+            self.agent_leg.hang_up()
+            self.ctx.acd.apply(CallEnded(call=self.ref))
+        dialog = self.incoming.dialog
+        if dialog is not None and dialog.id in self.ctx.ua.dialogs:
+            self.ctx.ua.send_bye(dialog)
+        if self.incoming.answered and self.record.sip_code == 200:
+            try:
+                totals = await self.ctx.ng.query(call_id=self.call_id)
+                self.record.media(totals)
+            except Exception as exc:
+                self.record.note(f"media totals unavailable: {exc}")
+            try:
+                await self.ctx.ng.delete(call_id=self.call_id)
+            except Exception as exc:
+                self.record.note(f"media release failed: {exc}")
+        self.record.ended(self.ctx.wall())
+        await self.record.write(self.ctx)
