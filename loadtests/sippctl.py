@@ -103,13 +103,16 @@ def register_seat(edge_addr: str, account: SeatAccount, seat_ip: str, tmp: Path,
 
 
 def answering_seat(seat_ip: str, tmp: Path, calls: int = 1,
-                   ring_ms: int = 0) -> subprocess.Popen[bytes]:
-    """A SIPp process that answers ``calls`` calls on ``seat_ip:5060``."""
+                   ring_ms: int = 0, *, rtp_echo: bool = False) -> subprocess.Popen[bytes]:
+    """A SIPp process that answers ``calls`` calls on ``seat_ip:5060``; with ``rtp_echo``
+    it sends every RTP packet it receives back (a talking seat for two-way media)."""
     workdir = tmp / f"answer-{seat_ip}"
     workdir.mkdir(parents=True, exist_ok=True)
     argv = ["sipp", "-sf", str(SIPP_DIR / "answer.xml"), "-i", seat_ip, "-p", "5060",
             "-m", str(calls), "-d", str(ring_ms), "-nostdin", "-trace_err",
-            "-error_file", str(workdir / "errors.log"), "-timeout", "120s"]
+            "-error_file", str(workdir / "errors.log"), "-timeout", "120s",
+            "-trace_stat", "-stf", str(workdir / "stat.csv"),
+            *(["-rtp_echo", "-mi", seat_ip] if rtp_echo else [])]
     return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 

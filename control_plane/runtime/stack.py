@@ -197,15 +197,18 @@ def carrier_spec(carrier: Carrier, run_dir: Path) -> DaemonSpec:
     )
 
 
-def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False) -> list[DaemonSpec]:
+def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False, *,
+                control_plane: bool = True) -> list[DaemonSpec]:
     """Every daemon of the center in start order (simulated carriers first: the cores
-    probe them from the start)."""
+    probe them from the start). Without ``control_plane`` the caller runs the control
+    plane's parts itself (a test driving the call controller in its own event loop)."""
     site = site_secrets(run_dir)
     nodes = sorted(topo.nodes, key=lambda n: _ROLE_ORDER[n.role])
     specs = [carrier_spec(c, run_dir) for c in topo.carriers]
     specs += [kamailio_spec(n, topo, run_dir, site) for n in nodes]
     specs.append(rtpengine_spec(topo, run_dir))
-    specs.append(control_plane_spec(topo, run_dir, site))
+    if control_plane:
+        specs.append(control_plane_spec(topo, run_dir, site))
     if live_traffic:
         from control_plane.runtime.demo_traffic import traffic_specs
 
@@ -237,8 +240,9 @@ class Stack:
     """A running center: start it, inspect it, stop it."""
 
     def __init__(self, topo: Topology, run_dir: Path, supervisor: Supervisor | None = None,
-                 live_traffic: bool = False) -> None:
+                 live_traffic: bool = False, *, control_plane: bool = True) -> None:
         self.topo = topo
+        self.control_plane = control_plane
         self.run_dir = run_dir.resolve()
         self.supervisor = supervisor or Supervisor()
         self.live_traffic = live_traffic
@@ -246,7 +250,8 @@ class Stack:
     def start(self) -> list[Endpoint]:
         """Start every daemon (stopping all of them again if one fails) and record them."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        specs = stack_specs(self.topo, self.run_dir, self.live_traffic)
+        specs = stack_specs(self.topo, self.run_dir, self.live_traffic,
+                            control_plane=self.control_plane)
         daemons = self.supervisor.start_all(specs)
         self._write_state()
         return [_endpoint(d, self.topo) for d in daemons]
