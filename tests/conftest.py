@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics.sink.backends.chdb_backend import ChdbBackend
 from control_plane.runtime.stack import Endpoint, Stack
 from control_plane.topology.model import Topology
 from tests.support import free_prefix, relocated_demo
@@ -36,6 +37,23 @@ def short_tmp() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chdb_path() -> Iterator[Path]:
+    """The one chDB data path this test process may open (analytics and call-path tests
+    share it and isolate themselves by database)."""
+    root = Path(tempfile.mkdtemp(prefix="cc-chdb-", dir="/tmp"))
+    yield root / "db"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chdb_session_backend(chdb_path: Path) -> Iterator[ChdbBackend]:
+    """The session's chDB engine (set its ``database`` per test)."""
+    backend = ChdbBackend(chdb_path, database="unused")
+    yield backend
+    backend.close()
 
 
 @pytest.fixture(scope="session")

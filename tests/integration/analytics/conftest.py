@@ -34,22 +34,6 @@ def clickhouse_server() -> Iterator[RunningClickHouse]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def chdb_path() -> Iterator[Path]:
-    """The one chDB data path this test process may open."""
-    root = Path(tempfile.mkdtemp(prefix="cc-chdb-", dir="/tmp"))
-    yield root / "db"
-    shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def chdb_session_backend(chdb_path: Path) -> Iterator[ChdbBackend]:
-    """The session's chDB engine (its database is replaced per test, see ``backend``)."""
-    backend = ChdbBackend(chdb_path, database="unused")
-    yield backend
-    backend.close()
-
-
 def fresh_database() -> str:
     """A database name no other test of this session uses."""
     return f"t{next(_names)}"
