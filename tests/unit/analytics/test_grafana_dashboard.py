@@ -69,7 +69,7 @@ def test_dashboard_is_importable_shape() -> None:
     cells: set[tuple[int, int]] = set()
     for panel in doc["panels"]:
         pos = panel["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24
         for x in range(pos["x"], pos["x"] + pos["w"]):
             for y in range(pos["y"], pos["y"] + pos["h"]):
                 assert (x, y) not in cells, f"panel {panel['title']!r} overlaps another"
