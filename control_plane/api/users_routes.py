@@ -32,7 +32,7 @@ class UserView(BaseModel):
     tenant: str | None
     username: str
     role: Role
-    team: str | None
+    team_id: int | None
     agent_id: int | None
     active: bool
     created_at: datetime
@@ -41,7 +41,7 @@ class UserView(BaseModel):
     def of(cls, user: User) -> UserView:
         """The view of a directory record."""
         return cls(id=user.id, tenant=user.tenant, username=user.username, role=user.role,
-                   team=user.team, agent_id=user.agent_id, active=user.active,
+                   team_id=user.team_id, agent_id=user.agent_id, active=user.active,
                    created_at=user.created_at)
 
 
@@ -73,12 +73,12 @@ class CreateUser(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=NAME)
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
     role: Role
-    team: str | None = Field(default=None, min_length=1, max_length=64)
+    team_id: int | None = Field(default=None, ge=1)
     agent_id: int | None = Field(default=None, ge=1)
 
 
-def _visible_team(who: Principal) -> str | None:
-    return who.team if who.role is Role.TEAM_LEAD else None
+def _visible_team(who: Principal) -> int | None:
+    return who.team_id if who.role is Role.TEAM_LEAD else None
 
 
 @ROUTES.get("/api/v1/users", permission="users.read", summary="List users",
@@ -89,10 +89,10 @@ async def list_users(request: web.Request) -> web.Response:
     if q.tenant is not None and not who.is_operator:
         raise PermissionDenied("only the operator may list another tenant",
                                details={"field": "tenant"})
-    if who.role is Role.TEAM_LEAD and who.team is None:
+    if who.role is Role.TEAM_LEAD and who.team_id is None:
         return reply(UserPage(items=[], offset=q.offset, limit=q.limit))
     tenant = q.tenant if who.is_operator else who.tenant
-    users = await request.app[AUTH].users.list(tenant, team=_visible_team(who),
+    users = await request.app[AUTH].users.list(tenant, team_id=_visible_team(who),
                                                offset=q.offset, limit=q.limit)
     return reply(UserPage(items=[UserView.of(u) for u in users], offset=q.offset,
                           limit=q.limit))
@@ -106,7 +106,7 @@ async def get_user(request: web.Request) -> web.Response:
     user = await request.app[AUTH].users.by_id(int(request.match_info["user_id"]))
     if user is None:
         raise ResourceNotFound("no such user")
-    require_scope(who, tenant=user.tenant, agent_id=user.agent_id, team=user.team)
+    require_scope(who, tenant=user.tenant, agent_id=user.agent_id, team_id=user.team_id)
     return reply(UserView.of(user))
 
 
@@ -135,7 +135,7 @@ async def create_user(request: web.Request) -> web.Response:
         password_hash = auth.passwords.hash(new.password)
         user = await auth.users.create(NewUser(
             tenant=tenant, username=new.username, password_hash=password_hash, role=new.role,
-            team=new.team, agent_id=new.agent_id))
+            team_id=new.team_id, agent_id=new.agent_id))
     except WeakPasswordError as exc:  # length is checked by the model; kept for safety
         raise InvalidBody(str(exc), details={"field": "password"}) from exc
     except UserExistsError as exc:

@@ -24,7 +24,7 @@ class Principal:
     username: str
     tenant: str | None
     role: Role
-    team: str | None = None
+    team_id: int | None = None
     agent_id: int | None = None
 
     @property
@@ -62,7 +62,7 @@ def require_tenant(principal: Principal, tenant: str | None) -> None:
 
 
 def in_scope(principal: Principal, *, tenant: str | None, agent_id: int | None = None,
-             team: str | None = None) -> bool:
+             team_id: int | None = None) -> bool:
     """True when the object (its tenant, owning agent, team) is within the user's reach.
 
     Agents reach only objects of their own agent id; team leads only their team's; every
@@ -73,15 +73,15 @@ def in_scope(principal: Principal, *, tenant: str | None, agent_id: int | None =
     if principal.role is Role.AGENT:
         return principal.agent_id is not None and agent_id == principal.agent_id
     if principal.role is Role.TEAM_LEAD:
-        return principal.team is not None and team == principal.team
+        return principal.team_id is not None and team_id == principal.team_id
     return True
 
 
 def require_scope(principal: Principal, *, tenant: str | None, agent_id: int | None = None,
-                  team: str | None = None) -> None:
+                  team_id: int | None = None) -> None:
     """Raise unless :func:`in_scope`: not found across tenants, ``permission.denied`` within."""
     require_tenant(principal, tenant)
-    if not in_scope(principal, tenant=tenant, agent_id=agent_id, team=team):
+    if not in_scope(principal, tenant=tenant, agent_id=agent_id, team_id=team_id):
         reason = "own_resources_only" if principal.role is Role.AGENT else "own_team_only"
         raise PermissionDenied(f"a {principal.role.value} may only act on "
                                f"{'their own' if reason == 'own_resources_only' else 'their team'}"

@@ -41,7 +41,7 @@ class Session:
 def principal_of(user: User) -> Principal:
     """The request-scoped view of a user."""
     return Principal(user_id=user.id, username=user.username, tenant=user.tenant,
-                     role=user.role, team=user.team, agent_id=user.agent_id)
+                     role=user.role, team_id=user.team_id, agent_id=user.agent_id)
 
 
 async def _directory(call: Awaitable[T]) -> T:

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from control_plane.auth.permissions import Role
 
 PREFIX = "v1"
 MIN_SECRET_BYTES = 32
+_SHAPE = re.compile(r"v1\.[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{43}")
 
 
 class TokenError(ValueError):
@@ -88,12 +90,12 @@ class TokenSigner:
 
     def verify(self, token: str) -> Claims:
         """The claims of a genuine, unexpired token; raises :class:`TokenError` otherwise."""
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != PREFIX:
+        if not _SHAPE.fullmatch(token):
             raise TokenInvalidError("not a token of this service")
+        parts = token.split(".")
         expected = self._sign(f"{parts[0]}.{parts[1]}")
         # Constant time: the comparison must not reveal how much of a forged signature is right.
-        if not hmac.compare_digest(expected.encode("ascii"), parts[2].encode("ascii", "replace")):
+        if not hmac.compare_digest(expected.encode("ascii"), parts[2].encode("ascii")):
             raise TokenInvalidError("bad token signature")
         claims = _parse(parts[1])
         if self._clock() >= claims.expires_at:

@@ -25,7 +25,7 @@ class User:
     username: str
     password_hash: str
     role: Role
-    team: str | None = None
+    team_id: int | None = None
     agent_id: int | None = None
     active: bool = True
     token_version: int = 0
@@ -40,7 +40,7 @@ class NewUser:
     username: str
     password_hash: str
     role: Role
-    team: str | None = None
+    team_id: int | None = None
     agent_id: int | None = None
 
 
@@ -71,9 +71,9 @@ class UserDirectory(Protocol):
         """Add a user; raises :class:`UserExistsError` if the login is taken."""
         ...
 
-    async def list(self, tenant: str | None, *, team: str | None = None, offset: int,
+    async def list(self, tenant: str | None, *, team_id: int | None = None, offset: int,
                    limit: int) -> list[User]:
-        """Users of ``tenant`` (None: every tenant), of ``team`` if given, by id, one page."""
+        """Users of ``tenant`` (None: all), of team ``team_id`` if given, by id, one page."""
         ...
 
 
@@ -116,17 +116,17 @@ class MemoryUserDirectory:
             if await self.by_login(new.tenant, new.username) is not None:
                 raise UserExistsError(f"user {new.username!r} exists in tenant {new.tenant!r}")
             user = User(id=next(self._ids), tenant=new.tenant, username=new.username,
-                        password_hash=new.password_hash, role=new.role, team=new.team,
+                        password_hash=new.password_hash, role=new.role, team_id=new.team_id,
                         agent_id=new.agent_id)
             self._users[user.id] = user
             return user
 
-    async def list(self, tenant: str | None, *, team: str | None = None, offset: int,
+    async def list(self, tenant: str | None, *, team_id: int | None = None, offset: int,
                    limit: int) -> list[User]:
         """See :meth:`UserDirectory.list`."""
         rows = sorted((u for u in self._users.values()
                        if (tenant is None or u.tenant == tenant)
-                       and (team is None or u.team == team)), key=lambda u: u.id)
+                       and (team_id is None or u.team_id == team_id)), key=lambda u: u.id)
         return rows[offset:offset + limit]
 
     async def set_active(self, user_id: int, active: bool) -> None:
