@@ -35,14 +35,19 @@ class Conflict(DbError):
 
 
 class ValidationFailed(DbError):
-    """``field`` holds a value the schema refuses, and why. HTTP 422."""
+    """``field`` holds a value the schema refuses, and why. HTTP 422.
+
+    ``constraint`` names the CHECK constraint when the database (not the repository's own
+    validation) refused the value.
+    """
 
     error_id = "db.validation_failed"
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, *, constraint: str | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.constraint = constraint
 
 
 class Unavailable(DbError):

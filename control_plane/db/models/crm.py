@@ -31,6 +31,7 @@ from control_plane.db.models.base import (
     UTCDateTime,
     check_in,
     created_at_column,
+    utcnow,
 )
 from control_plane.db.vocab import ORDER_STATUSES, TICKET_STATUSES
 
@@ -126,7 +127,8 @@ class Ticket(_Interaction, Base):
     subject: Mapped[str] = mapped_column(String(NAME_LEN))
     body: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by the ORM on every change (Python side: no schema difference between engines).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), onupdate=utcnow)
 
 
 class Order(_Interaction, Base):
