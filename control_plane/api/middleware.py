@@ -2,7 +2,8 @@
 
 It sits inside the metrics middleware (which then counts the status the client really got)
 and outside every handler: whatever a handler or aiohttp raises leaves here as the one error
-shape of :mod:`control_plane.api.errors`, and an unexpected exception is logged with the
+shape of :mod:`control_plane.api.errors` (the persistence layer's typed errors included), and
+an unexpected exception is logged with the
 request id and answered with a 500 that carries the id but no trace.
 """
 
@@ -21,6 +22,8 @@ from control_plane.api.context import REQUEST_ID
 from control_plane.api.errors import (
     ApiError,
     BodyTooLarge,
+    Conflict,
+    DependencyUnavailable,
     HttpError,
     InternalError,
     InvalidBody,
@@ -29,6 +32,8 @@ from control_plane.api.errors import (
     ResourceNotFound,
     RouteNotFound,
 )
+from control_plane.auth.users import DirectoryUnavailableError
+from control_plane.db import errors as db
 
 log = structlog.get_logger(__name__)
 
@@ -55,16 +60,40 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> ApiError:
     return HttpError(exc.status, exc.reason)
 
 
+def _from_db(exc: db.DbError) -> ApiError | None:
+    match exc:
+        case db.NotFound():
+            return ResourceNotFound(f"no such {exc.entity}")
+        case db.Conflict():
+            return Conflict(str(exc), details={"constraint": exc.constraint})
+        case db.ValidationFailed():
+            return InvalidBody(f"invalid request body: {exc.field}: {exc.reason}", details={
+                "field": exc.field, "errors": [{"field": exc.field, "message": exc.reason,
+                                                "type": exc.constraint or "invalid"}]})
+        case db.Unavailable():
+            return DependencyUnavailable("database", str(exc))
+    return None
+
+
 def _to_response(request: web.Request, exc: Exception, request_id: str) -> web.Response:
+    mapped: ApiError | None = None
     match exc:
         case ApiError():
-            return exc.response()
+            mapped = exc
         case web.HTTPException():
-            return _from_http(request, exc).response()
+            mapped = _from_http(request, exc)
         case ValidationError():
-            return InvalidBody.from_validation(exc).response()
+            mapped = InvalidBody.from_validation(exc)
         case json.JSONDecodeError():
-            return InvalidJson.from_decode_error(exc).response()
+            mapped = InvalidJson.from_decode_error(exc)
+        case DirectoryUnavailableError():
+            mapped = DependencyUnavailable("database", str(exc))
+        case db.DbError():
+            mapped = _from_db(exc)
+    if mapped is not None:
+        if mapped.status >= 500:
+            log.warning("request failed", error=mapped.error_id, reason=mapped.message)
+        return mapped.response()
     log.exception("unhandled error", method=request.method, path=request.path)
     return InternalError(f"internal error (request id {request_id})",
                          details={"request_id": request_id}).response()

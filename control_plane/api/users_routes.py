@@ -17,7 +17,7 @@ from control_plane.api.routes import RouteTable, body, principal, query, reply
 from control_plane.auth.passwords import MIN_PASSWORD_LENGTH, WeakPasswordError
 from control_plane.auth.permissions import Role
 from control_plane.auth.principal import Principal, require_scope
-from control_plane.auth.users import NewUser, User, UserExistsError
+from control_plane.auth.users import NewUser, UnknownReferenceError, User, UserExistsError
 
 ROUTES = RouteTable()
 
@@ -77,6 +77,11 @@ class CreateUser(BaseModel):
     agent_id: int | None = Field(default=None, ge=1)
 
 
+def _field_error(field: str, message: str, kind: str) -> InvalidBody:
+    return InvalidBody(f"invalid request body: {field}: {message}", details={
+        "field": field, "errors": [{"field": field, "message": message, "type": kind}]})
+
+
 def _visible_team(who: Principal) -> int | None:
     return who.team_id if who.role is Role.TEAM_LEAD else None
 
@@ -125,11 +130,8 @@ async def create_user(request: web.Request) -> web.Response:
                                    details={"field": "role"})
     tenant = new.tenant if who.is_operator else who.tenant
     if (new.role is Role.SUPER_ADMIN) != (tenant is None):
-        field = "tenant"
-        raise InvalidBody("super_admin users have no tenant; every other role needs one",
-                          details={"field": field, "errors": [{
-                              "field": field, "message": "tenant does not fit the role",
-                              "type": "tenant_role"}]})
+        raise _field_error("tenant", "super_admin users have no tenant; every other role "
+                           "needs one", "tenant_role")
     auth = request.app[AUTH]
     try:
         password_hash = auth.passwords.hash(new.password)
@@ -137,7 +139,9 @@ async def create_user(request: web.Request) -> web.Response:
             tenant=tenant, username=new.username, password_hash=password_hash, role=new.role,
             team_id=new.team_id, agent_id=new.agent_id))
     except WeakPasswordError as exc:  # length is checked by the model; kept for safety
-        raise InvalidBody(str(exc), details={"field": "password"}) from exc
+        raise _field_error("password", str(exc), "weak_password") from exc
+    except UnknownReferenceError as exc:
+        raise _field_error(exc.field, str(exc), "unknown_reference") from exc
     except UserExistsError as exc:
         raise Conflict(f"user {new.username!r} already exists in this tenant",
                        details={"field": "username"}) from exc

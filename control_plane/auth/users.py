@@ -48,6 +48,14 @@ class UserExistsError(ValueError):
     """A user with this username already exists in this tenant."""
 
 
+class UnknownReferenceError(ValueError):
+    """The new user names a tenant, team or agent that does not exist (in its tenant)."""
+
+    def __init__(self, field: str, value: object) -> None:
+        super().__init__(f"{field} {value!r} does not exist")
+        self.field = field
+
+
 class DirectoryUnavailableError(RuntimeError):
     """The store behind the directory cannot be reached; the message says why."""
 
@@ -68,7 +76,8 @@ class UserDirectory(Protocol):
         ...
 
     async def create(self, new: NewUser) -> User:
-        """Add a user; raises :class:`UserExistsError` if the login is taken."""
+        """Add a user; :class:`UserExistsError` if the login is taken,
+        :class:`UnknownReferenceError` if its tenant, team or agent does not exist."""
         ...
 
     async def list(self, tenant: str | None, *, team_id: int | None = None, offset: int,
