@@ -21,7 +21,7 @@ from control_plane.api.middleware import request_context
 from control_plane.api.routes import PUBLIC, Api, RouteTable
 from control_plane.api.seats import SEATS
 from control_plane.auth.service import AuthService
-from control_plane.auth.users import MemoryUserDirectory, UserDirectory
+from control_plane.auth.users import UserDirectory
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.sip.presence_service import CoreEndpoint, PresenceService
@@ -84,6 +84,16 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def _sql_users(app: web.Application) -> AsyncIterator[None]:
+    from control_plane.db.engine import make_engine
+    from control_plane.db.users_repo import SqlUserDirectory
+
+    engine = make_engine(app[SETTINGS].database.url)
+    app[USERS] = SqlUserDirectory(engine)
+    yield
+    engine.dispose()
+
+
 async def _auth(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = AuthService.from_settings(app[SETTINGS], app[USERS])
     yield
@@ -123,7 +133,8 @@ def _load_topology(settings: Settings) -> Topology | None:
 def create_app(settings: Settings, *, users: UserDirectory | None = None) -> web.Application:
     """Build the application; nothing is connected until the app starts.
 
-    ``users`` is the directory logins are checked against (tests pass their own).
+    ``users`` is the directory logins are checked against; by default the ``users`` table
+    of the configuration database (tests may pass their own).
     """
     app = web.Application(middlewares=[_observe, request_context])
     app[SETTINGS] = settings
@@ -136,9 +147,9 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None) -> web
     app[METRICS] = metrics
     app[STARTED_AT] = time.monotonic()
     if users is None:
-        log.warning("no user directory: nobody can log in to the API")
-        users = MemoryUserDirectory()
-    app[USERS] = users
+        app.cleanup_ctx.append(_sql_users)
+    else:
+        app[USERS] = users
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES):
