@@ -1,7 +1,8 @@
 """Errors of the dashboard API: a stable id, the offending field, a sentence for people.
 
-Every refusal is JSON ``{"error": id, "field": name | null, "message": text}`` so the page
-and other clients can react to the id and point at the field.
+Every refusal has the control plane API's one error shape, ``{"error": {"id", "message",
+"details"}}``, with ``details.field`` naming the parameter at fault (null when none), so
+the page and other clients branch on the id and can point at the field.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class DashboardError(Exception):
     def response(self) -> web.Response:
         """The JSON response carrying this error."""
         return web.json_response(
-            {"error": self.error_id, "field": self.field, "message": self.message},
+            {"error": {"id": self.error_id, "message": self.message,
+                       "details": {"field": self.field}}},
             status=self.status)
 
 

@@ -57,7 +57,7 @@ class QueryParams:
         for name in sorted(set(query.keys())):
             if name not in allowed_set:
                 raise DashboardError(
-                    PARAM_UNKNOWN, f"unknown parameter {name!r}; this endpoint takes "
+                    PARAM_UNKNOWN, f"{name}: unknown parameter; this endpoint takes "
                     f"{', '.join(sorted(allowed_set)) or 'none'}", name)
 
     def text(self, name: str) -> str | None:
@@ -71,7 +71,7 @@ class QueryParams:
         """The one value of ``name``; missing or empty is an error."""
         value = self.text(name)
         if value is None or value == "":
-            raise DashboardError(PARAM_MISSING, f"{name} is required", name)
+            raise DashboardError(PARAM_MISSING, f"{name}: required", name)
         return value
 
     def label(self, name: str) -> str | None:
@@ -137,10 +137,10 @@ def tenant_of(params: QueryParams, principal: Principal) -> str:
     if principal.tenant is not None:
         if asked is not None and asked != principal.tenant:
             raise DashboardError(TENANT_FORBIDDEN,
-                                 "this account may read its own tenant only", "tenant")
+                                 "tenant: this account may read its own tenant only", "tenant")
         return principal.tenant
     if asked is None:
-        raise DashboardError(PARAM_MISSING, "the operator picks a tenant", "tenant")
+        raise DashboardError(PARAM_MISSING, "tenant: the operator picks one", "tenant")
     return asked
 
 
@@ -197,9 +197,10 @@ def scope(params: QueryParams, principal: Principal) -> Scope:
     tz = zone(params)
     start, end = instant(params, "start", tz), instant(params, "end", tz)
     if end <= start:
-        raise DashboardError(RANGE_INVALID, "end must come after start", "end")
+        raise DashboardError(RANGE_INVALID, "end: must come after start", "end")
     if end - start > MAX_RANGE:
-        raise DashboardError(RANGE_TOO_LARGE, f"at most {MAX_RANGE.days} days", "end")
+        raise DashboardError(RANGE_TOO_LARGE, f"end: at most {MAX_RANGE.days} days after "
+                             "start", "end")
     return Scope(tenant, start, end, tz, params.labels("queue"))
 
 
@@ -232,7 +233,7 @@ def kpi_filters(params: QueryParams, principal: Principal, *,
     buckets = math.ceil((s.end - s.start).total_seconds() / _GRAIN_S[grain])
     if buckets > MAX_POINTS:
         raise DashboardError(
-            RANGE_TOO_LARGE, f"{buckets} buckets of {grain.value}; at most {MAX_POINTS}: "
+            RANGE_TOO_LARGE, f"grain: {buckets} buckets of {grain.value}; at most {MAX_POINTS}: "
             "pick a coarser granularity or a shorter range", "grain")
     sl = params.choice("sl", {str(t): t for t in ANSWERED_WITHIN_S}, 20)
     short = params.choice("short_abandon", {str(t): t for t in (0, *SHORT_ABANDON_S)}, 0)
