@@ -6,6 +6,7 @@ Resources are wired here and only here, each as an ``AppKey`` with its own
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -15,11 +16,18 @@ import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from analytics.dashboard import Principal as BiReader
+from analytics.dashboard import create_dashboard_app
+from analytics.dashboard.engine import OnDemandEngine
+from analytics.kpis.service import KpiEngine
 from control_plane.api import auth_routes, docs, seats, users_routes
 from control_plane.api.context import AUTH, USERS
+from control_plane.api.errors import AuthRequired, PermissionDenied
 from control_plane.api.middleware import request_context
 from control_plane.api.routes import PUBLIC, Api, RouteTable
 from control_plane.api.seats import SEATS
+from control_plane.auth.permissions import Role as UserRole
+from control_plane.auth.principal import require_permission
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
 from control_plane.runtime.metrics import ControlPlaneMetrics
@@ -119,6 +127,49 @@ async def _presence(app: web.Application) -> AsyncIterator[None]:
     await service.stop()
 
 
+BI_PREFIX = "/bi/"
+# Agents and team leads read only their own or their team's figures: not the tenant-wide BI.
+_BI_ROLES = frozenset({UserRole.SUPERVISOR, UserRole.ADMIN, UserRole.ANALYST,
+                       UserRole.SUPER_ADMIN})
+
+
+async def _bi_reader(request: web.Request) -> BiReader:
+    """The dashboard's reader: the API's bearer-token user, with stats.read and a role that
+    reads tenant-wide figures; the operator (super_admin) reads every tenant."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthRequired()
+    who = await request.config_dict[AUTH].authenticate(token.strip())
+    require_permission(who, "stats.read")
+    if who.role not in _BI_ROLES:
+        raise PermissionDenied(f"role {who.role.value} does not read tenant-wide figures",
+                               details={"role": who.role.value})
+    return BiReader(tenant=who.tenant, no_pii=who.no_pii)
+
+
+def _own_chdb(settings: Settings) -> OnDemandEngine:
+    """This process's chDB under the run dir, opened (and migrated) by the first BI query."""
+    def open_chdb() -> ChdbBackend:
+        from analytics.schema import migrate
+
+        backend = ChdbBackend(settings.runtime.run_dir / "analytics" / "chdb")
+        migrate(backend, backend.database, backend.dialect)
+        return backend
+
+    from analytics.sink.backends.chdb_backend import ChdbBackend
+
+    return OnDemandEngine(open_chdb, "callcenter")
+
+
+class _Api(Api):
+    """The declared routes, plus the BI sub-application at ``/bi/``: its page is public and
+    each of its JSON routes authenticates through ``_bi_reader`` itself."""
+
+    def undeclared(self, app: web.Application) -> list[str]:
+        return [r for r in super().undeclared(app)
+                if not r.partition(" ")[2].startswith(BI_PREFIX)]
+
+
 def _load_topology(settings: Settings) -> Topology | None:
     path = settings.runtime.topology
     if not path.exists():
@@ -130,11 +181,13 @@ def _load_topology(settings: Settings) -> Topology | None:
         raise SystemExit(f"callcenter: {exc}") from exc
 
 
-def create_app(settings: Settings, *, users: UserDirectory | None = None) -> web.Application:
+def create_app(settings: Settings, *, users: UserDirectory | None = None,
+               analytics: KpiEngine | None = None) -> web.Application:
     """Build the application; nothing is connected until the app starts.
 
     ``users`` is the directory logins are checked against; by default the ``users`` table
-    of the configuration database (tests may pass their own).
+    of the configuration database (tests may pass their own). ``analytics`` is what the BI
+    dashboard queries; by default this process's chDB, opened on the first BI query.
     """
     app = web.Application(middlewares=[_observe, request_context])
     app[SETTINGS] = settings
@@ -150,12 +203,17 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None) -> web
         app.cleanup_ctx.append(_sql_users)
     else:
         app[USERS] = users
-    api = Api(title="callcenter control plane", version=_version())
+    api = _Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES):
         api.include(table.routes)
     api.install(app)
     docs.publish(api, app)
+    if analytics is None:
+        own = _own_chdb(settings)
+        app.on_cleanup.append(lambda _: asyncio.to_thread(own.close))
+        analytics = own
+    app.add_subapp(BI_PREFIX, create_dashboard_app(queries=analytics, principal=_bi_reader))
     app.cleanup_ctx.append(_auth)
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
