@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from control_plane.app import create_app
 from control_plane.auth.permissions import MATRIX, Role
 from control_plane.auth.tokens import TokenSigner
 from control_plane.db.engine import make_engine
 from control_plane.db.models import User as UserRow
+from control_plane.runtime.settings import load_settings
 from tests.integration.api.conftest import PASSWORD, SECRET, Center, CenterFactory
 
 
@@ -148,3 +151,16 @@ async def test_attempts_from_one_address_are_limited(center_factory: CenterFacto
         "tenant": "acme", "username": "ana", "password": PASSWORD})
     await _error(resp, 429, "rate_limited")
     assert 1 <= int(resp.headers["Retry-After"]) <= 60
+
+
+async def test_unreachable_database_is_a_503_with_a_reason(aiohttp_client: Any) -> None:
+    settings = load_settings(environ={
+        "CC_RUNTIME__TOPOLOGY": "/nonexistent/topology.toml",
+        "CC_DATABASE__URL": "sqlite:////nonexistent-dir/cc.sqlite",
+        "CC_AUTH__TOKEN_SECRET": SECRET})
+    client = await aiohttp_client(create_app(settings))
+    resp = await client.post("/api/v1/auth/login", json={
+        "tenant": "acme", "username": "sue", "password": PASSWORD})
+    details = await _error(resp, 503, "dependency.unavailable")
+    assert details["dependency"] == "database" and "unable to open" in str(details["reason"])
+    assert resp.headers["Retry-After"]

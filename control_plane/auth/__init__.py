@@ -1,0 +1,1 @@
+"""Authentication and authorization: passwords, tokens, roles, permissions, the user port."""
