@@ -163,6 +163,16 @@ def simulate(ctx: typer.Context) -> None:
     raise typer.Exit(simulate_main(ctx.args))
 
 
+# The user commands parse their own options (argparse), like the simulator.
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def user(ctx: typer.Context) -> None:
+    """Manage API users, e.g. `callcenter user create-user --role super_admin ...`."""
+    from control_plane.auth.cli import main as user_main
+
+    raise typer.Exit(user_main(ctx.args, prog="callcenter user"))
+
+
 def main() -> None:
     """Entry point of the ``callcenter`` script."""
     try:
