@@ -35,9 +35,8 @@ class CliError(Exception):
     """A refusal to report on stderr with exit status 1."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m control_plane.auth",
-                                     description="Manage the API's users.")
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Manage the API's users.")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create-user", help="create a user (e.g. the first super_admin)")
     create.add_argument("--username", required=True)
@@ -96,9 +95,9 @@ def create_user(args: argparse.Namespace) -> User:
                        f"upgrade --url {url})") from exc
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "python -m control_plane.auth") -> int:
     """Run one command; the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     try:
         user = create_user(args)
     except CliError as exc:
