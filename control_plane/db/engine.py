@@ -35,9 +35,3 @@ def upgrade_schema(engine: Engine) -> None:
 
     upgrade_engine(engine)
 
-
-def ensure_schema(engine: Engine) -> None:
-    """Create missing tables (migrations take over once the schema evolves)."""
-    from control_plane.db.models import Base
-
-    Base.metadata.create_all(engine, tables=[Base.metadata.tables["sip_credentials"]])
