@@ -24,6 +24,7 @@ from analytics.reports.xlsx import (
     ReportError,
     ReportProgress,
     build_kpi_report,
+    load_template,
 )
 from analytics.reports.xlsx.default_template import make_default_template
 
@@ -91,6 +92,7 @@ def _xlsx(args: argparse.Namespace) -> int:
         args.tenant, _instant(args.start, args.tz), _instant(args.end, args.tz),
         Grain(args.grain), tz=args.tz, queues=tuple(args.queue),
         sl_threshold_s=args.sl_threshold, short_abandon_s=args.short_abandon)
+    load_template(args.template)  # a bad template fails before any engine is opened
     engine = _engine(args)
     summary = build_kpi_report(engine, req, args.out, template=args.template,
                                progress=None if args.quiet else _progress)

@@ -149,13 +149,6 @@ def _scan_sheet(template: Template, sheet: str, part: str) -> None:
     for row_match in _ROW.finditer(xml):
         row_attrs, row_body = _attrs(row_match.group(1)), row_match.group(2) or ""
         row_no = int(row_attrs.get("r", "0"))
-        has_value = bool(_V.search(row_body)) or "<is>" in row_body
-        for region in found.values():
-            if row_no > region.row and has_value:
-                raise TemplateError(
-                    "report.template.content_below_data",
-                    f"sheet {sheet!r} row {row_no}: cells with values below the "
-                    f"{region.dataset} data row {region.row}; the data grows downwards")
         for cell_match in _CELL.finditer(row_body):
             attrs, body = _attrs(cell_match.group(1)), cell_match.group(2) or ""
             value = _cell_text(attrs, body, template.shared_strings)
@@ -185,6 +178,14 @@ def _scan_sheet(template: Template, sheet: str, part: str) -> None:
                                     f"{seen.sheet!r} row {seen.row}; one row per dataset")
             if seen is None:
                 found[dataset] = Region(dataset, sheet, part, row_no, row_match.group(1), [])
+        # After the markers: a stray marker below says "markers_split", more precisely.
+        has_value = bool(_V.search(row_body)) or "<is>" in row_body or "<f" in row_body
+        for region in found.values():
+            if row_no > region.row and has_value:
+                raise TemplateError(
+                    "report.template.content_below_data",
+                    f"sheet {sheet!r} row {row_no}: cells with values below the "
+                    f"{region.dataset} data row {region.row}; the data grows downwards")
         for region in found.values():
             if region.row == row_no and not region.columns:
                 region.columns = _columns(row_body, template.shared_strings, region.dataset)

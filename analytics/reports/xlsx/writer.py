@@ -25,6 +25,7 @@ from analytics.reports.xlsx.errors import ReportError
 from analytics.reports.xlsx.fields import DATASETS
 from analytics.reports.xlsx.sheetxml import MAX_ROWS, cell, col_index, split_ref, text
 from analytics.reports.xlsx.template import _ROW, Region, Template, _attrs, load_template
+from analytics.sink.backend import BackendError, BackendUnavailable
 
 DEFAULT_TEMPLATE = Path(__file__).parent.parent / "templates" / "kpi_report.xlsx"
 
@@ -209,17 +210,26 @@ def build_kpi_report(engine: KpiEngine, req: KpiReportRequest, out: Path | IO[by
     scalars = scalar_values(req, now or datetime.now(ZoneInfo(req.tz)))
     if not isinstance(out, Path):
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            _write(job, z, scalars)
+            _write_or_explain(job, z, scalars)
         return job.summary
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".xlsx", dir=out.parent)
     try:
         with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-            _write(job, z, scalars)
+            _write_or_explain(job, z, scalars)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return job.summary
+
+
+def _write_or_explain(job: _Job, z: zipfile.ZipFile, scalars: dict[str, str]) -> None:
+    try:
+        _write(job, z, scalars)
+    except BackendUnavailable as exc:
+        raise ReportError("report.backend_unavailable", str(exc)) from exc
+    except BackendError as exc:
+        raise ReportError("report.query_failed", str(exc)) from exc
 
 
 def iter_datasets() -> Iterable[str]:
