@@ -77,5 +77,9 @@ async def docs_page(request: web.Request) -> web.Response:
 
 
 def publish(api: Api, app: web.Application) -> None:
-    """Build the document of ``api`` once and keep it for ``/openapi.json``."""
-    app[DOCUMENT] = build_document(api.routes, title=api.title, version=api.version)
+    """Build the document of ``api`` once and keep it for ``/openapi.json``.
+
+    Call after :meth:`Api.install`: mounted routes carry their prefix only from then on.
+    """
+    app[DOCUMENT] = build_document(api.routes, title=api.title, version=api.version,
+                                   mounts=api.mounts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,6 +24,7 @@ from control_plane.api.errors import (
     TokenRevoked,
     UnsupportedMediaType,
 )
+from control_plane.api.mounts import Mount, MountedRoute
 from control_plane.api.routes import PUBLIC, Route
 from control_plane.auth.permissions import MATRIX, PERMISSIONS
 
@@ -46,9 +48,9 @@ def _errors_of(route: Route) -> list[type[ApiError]]:
     return errors
 
 
-def _error_responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
+def _error_responses(errors: list[type[ApiError]], schemas: _Schemas) -> dict[str, Any]:
     by_status: defaultdict[int, list[str]] = defaultdict(list)
-    for err in _errors_of(route):
+    for err in errors:
         if err.error_id not in by_status[err.status]:
             by_status[err.status].append(err.error_id)
     return {str(status): {
@@ -79,10 +81,7 @@ def _parameters(route: Route, schemas: _Schemas) -> list[dict[str, Any]]:
 
 
 def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
-    roles = sorted(r.value for r, perms in MATRIX.items() if route.permission in perms)
-    access = ("public (no authentication)" if route.permission == PUBLIC else
-              f"permission `{route.permission}` ({PERMISSIONS[route.permission]}); "
-              f"roles: {', '.join(roles)}")
+    access = _access(route.permission)
     doc = (route.handler.__doc__ or "").strip()
     op: dict[str, Any] = {
         "operationId": route.operation_id,
@@ -105,7 +104,7 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
             "schema": schemas.ref(route.response, "serialization")}}
     elif route.status != 204:
         ok["content"] = {route.media_type: {"schema": {"type": "string"}}}
-    op["responses"] = {str(route.status): ok, **_error_responses(route, schemas)}
+    op["responses"] = {str(route.status): ok, **_error_responses(_errors_of(route), schemas)}
     return op
 
 
@@ -136,12 +135,49 @@ class _Schemas:
         return dict(self.defs[name])
 
 
-def build_document(routes: list[Route], *, title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``routes``."""
+def _access(permission: str) -> str:
+    if permission == PUBLIC:
+        return "public (no authentication)"
+    roles = sorted(r.value for r, perms in MATRIX.items() if permission in perms)
+    return f"permission `{permission}` ({PERMISSIONS[permission]}); roles: {', '.join(roles)}"
+
+
+def _mounted_operation(mount: Mount, route: MountedRoute, schemas: _Schemas) -> dict[str, Any]:
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", f"{route.method}_{route.path}").strip("_").lower()
+    op: dict[str, Any] = {
+        "operationId": slug,
+        "summary": route.summary,
+        "description": f"Served by the sub-application mounted at `{mount.prefix}` "
+                       f"({mount.summary}); its query parameters are its own.\n\n"
+                       f"Access: {_access(route.permission)}",
+        "tags": list(mount.tags),
+        "x-permission": route.permission,
+    }
+    errors: list[type[ApiError]] = [InternalError]
+    if route.permission == PUBLIC:
+        op["security"] = []
+    else:
+        errors += [AuthRequired, TokenInvalid, TokenExpired, TokenRevoked, PermissionDenied]
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+              for name, _ in _path(route.path)[1]]
+    if params:
+        op["parameters"] = params
+    op["responses"] = {"200": {"description": route.summary},
+                       **_error_responses(errors, schemas)}
+    return op
+
+
+def build_document(routes: list[Route], *, title: str, version: str,
+                   mounts: Sequence[Mount] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``routes`` and of the routes of ``mounts``."""
     schemas = _Schemas(routes)
     paths: defaultdict[str, dict[str, Any]] = defaultdict(dict)
     for route in sorted(routes, key=lambda r: (r.path, r.method)):
         paths[_path(route.path)[0]][route.method.lower()] = _operation(route, schemas)
+    for mount in mounts:
+        for mounted in sorted(mount.routes(), key=lambda r: (r.path, r.method)):
+            paths[mounted.path][mounted.method.lower()] = _mounted_operation(
+                mount, mounted, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,

@@ -13,21 +13,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from control_plane.api.context import AUTH, PRINCIPAL
+from control_plane.api.authn import admit
+from control_plane.api.context import PRINCIPAL
 from control_plane.api.errors import (
     ApiError,
-    AuthRequired,
     InvalidBody,
     InvalidJson,
     InvalidQuery,
     UnsupportedMediaType,
 )
+from control_plane.api.mounts import Mount
 from control_plane.auth.permissions import check_known
-from control_plane.auth.principal import Principal, require_permission
+from control_plane.auth.principal import Principal
 
 #: The permission of routes anyone may call (health, metrics, login, the API's own docs).
 PUBLIC: Final = "public"
@@ -122,16 +122,6 @@ def reply(model: BaseModel, *, status: int = 200) -> web.Response:
                         content_type="application/json")
 
 
-async def _authenticate(request: web.Request) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header:
-        raise AuthRequired()
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthRequired("use 'Authorization: Bearer <token>'")
-    return await request.app[AUTH].authenticate(token.strip())
-
-
 async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
@@ -160,10 +150,7 @@ def _guarded(route: Route) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         # Authentication first: an anonymous caller learns nothing about the body's schema.
         if route.permission != PUBLIC:
-            who = await _authenticate(request)
-            structlog.contextvars.bind_contextvars(tenant=who.tenant, user=who.user_id)
-            require_permission(who, route.permission)
-            request[PRINCIPAL] = who
+            await admit(request, route.permission)
         if route.query is not None:
             request[_QUERY] = _read_query(request, route.query)
         if route.body is not None:
@@ -186,6 +173,7 @@ class Api:
         self.title = title
         self.version = version
         self.routes: list[Route] = []
+        self.mounts: list[Mount] = []
         self._installed: set[Handler] = set()
 
     def include(self, routes: Iterable[Route]) -> None:
@@ -198,18 +186,30 @@ class Api:
                     raise ValueError(f"two handlers named {new.operation_id}: rename one")
             self.routes.append(new)
 
+    def mount(self, mount: Mount) -> None:
+        """Declare a sub-application and the permission its routes need."""
+        if any(m.prefix == mount.prefix for m in self.mounts):
+            raise ValueError(f"{mount.prefix} mounted twice")
+        self.mounts.append(mount)
+
     def install(self, app: web.Application) -> None:
         """Add every declared route to ``app``'s router, guarded, and check it on startup."""
         for route in self.routes:
             guarded = _guarded(route)
             self._installed.add(guarded)
             app.router.add_route(route.method, route.path, guarded)
+        for mount in self.mounts:
+            # Before add_subapp, which freezes the sub-application's middlewares.
+            mount.app.middlewares.append(mount.guard())
+            app.add_subapp(mount.prefix, mount.app)
         app.on_startup.append(self._check)
 
     def undeclared(self, app: web.Application) -> list[str]:
         """Routes of ``app`` that did not come from a declaration ("METHOD path")."""
+        mounted = {id(r) for m in self.mounts for r in m.app.router.routes()}
         return [f"{r.method} {r.resource.canonical if r.resource else '?'}"
-                for r in app.router.routes() if r.handler not in self._installed]
+                for r in app.router.routes()
+                if r.handler not in self._installed and id(r) not in mounted]
 
     async def _check(self, app: web.Application) -> None:
         missing = self.undeclared(app)
