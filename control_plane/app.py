@@ -21,13 +21,13 @@ from analytics.dashboard import create_dashboard_app
 from analytics.dashboard.engine import OnDemandEngine
 from analytics.kpis.service import KpiEngine
 from control_plane.api import auth_routes, docs, seats, users_routes
-from control_plane.api.context import AUTH, USERS
-from control_plane.api.errors import AuthRequired, PermissionDenied
+from control_plane.api.context import AUTH, PRINCIPAL, USERS
+from control_plane.api.errors import PermissionDenied
 from control_plane.api.middleware import request_context
+from control_plane.api.mounts import Mount
 from control_plane.api.routes import PUBLIC, Api, RouteTable
 from control_plane.api.seats import SEATS
 from control_plane.auth.permissions import Role as UserRole
-from control_plane.auth.principal import require_permission
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
 from control_plane.runtime.metrics import ControlPlaneMetrics
@@ -134,13 +134,10 @@ _BI_ROLES = frozenset({UserRole.SUPERVISOR, UserRole.ADMIN, UserRole.ANALYST,
 
 
 async def _bi_reader(request: web.Request) -> BiReader:
-    """The dashboard's reader: the API's bearer-token user, with stats.read and a role that
-    reads tenant-wide figures; the operator (super_admin) reads every tenant."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthRequired()
-    who = await request.config_dict[AUTH].authenticate(token.strip())
-    require_permission(who, "stats.read")
+    """The dashboard's reader: the API's bearer-token user, with stats.read (checked by the
+    mount before any BI handler) and a role that reads tenant-wide figures; the operator
+    (super_admin) reads every tenant."""
+    who = request[PRINCIPAL]
     if who.role not in _BI_ROLES:
         raise PermissionDenied(f"role {who.role.value} does not read tenant-wide figures",
                                details={"role": who.role.value})
@@ -159,15 +156,6 @@ def _own_chdb(settings: Settings) -> OnDemandEngine:
     from analytics.sink.backends.chdb_backend import ChdbBackend
 
     return OnDemandEngine(open_chdb, "callcenter")
-
-
-class _Api(Api):
-    """The declared routes, plus the BI sub-application at ``/bi/``: its page is public and
-    each of its JSON routes authenticates through ``_bi_reader`` itself."""
-
-    def undeclared(self, app: web.Application) -> list[str]:
-        return [r for r in super().undeclared(app)
-                if not r.partition(" ")[2].startswith(BI_PREFIX)]
 
 
 def _load_topology(settings: Settings) -> Topology | None:
@@ -203,17 +191,20 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
         app.cleanup_ctx.append(_sql_users)
     else:
         app[USERS] = users
-    api = _Api(title="callcenter control plane", version=_version())
+    api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES):
         api.include(table.routes)
-    api.install(app)
-    docs.publish(api, app)
     if analytics is None:
         own = _own_chdb(settings)
         app.on_cleanup.append(lambda _: asyncio.to_thread(own.close))
         analytics = own
-    app.add_subapp(BI_PREFIX, create_dashboard_app(queries=analytics, principal=_bi_reader))
+    # The page and its assets hold no data; every JSON route needs stats.read.
+    api.mount(Mount(BI_PREFIX, create_dashboard_app(queries=analytics, principal=_bi_reader),
+                    permission="stats.read", summary="BI dashboard", tags=("bi",),
+                    public=("/", "/vendor/echarts.min.js", "/static")))
+    api.install(app)
+    docs.publish(api, app)
     app.cleanup_ctx.append(_auth)
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
