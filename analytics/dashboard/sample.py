@@ -153,3 +153,43 @@ async def load_sample(sink: EventSink, tenants: tuple[SampleTenant, ...] = TENAN
             total += len(events)
     await sink.flush(within_s=120)
     return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analytics.dashboard.sample --chdb PATH``: load the sample into a chDB
+    path that no running process owns (for the demo's BI page, or a test's control plane:
+    ``<run_dir>/analytics/chdb`` is where the control plane looks)."""
+    import argparse
+    import asyncio
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from analytics.sink.backends.chdb_backend import ChdbBackend
+
+    parser = argparse.ArgumentParser(prog="python -m analytics.dashboard.sample")
+    parser.add_argument("--chdb", type=Path, required=True, help="chDB data path")
+    parser.add_argument("--database", default="callcenter")
+    args = parser.parse_args(argv)
+    backend = ChdbBackend(args.chdb, database=args.database)
+    spool = Path(tempfile.mkdtemp(prefix="cc-sample-spool-"))
+
+    async def run() -> int:
+        sink = EventSink(backend, spool)
+        await sink.start()
+        try:
+            return await load_sample(sink)
+        finally:
+            await sink.close()
+
+    try:
+        count = asyncio.run(run())
+    finally:
+        backend.close()
+        shutil.rmtree(spool, ignore_errors=True)
+    print(f"loaded {count} sample events into {args.chdb} (database {args.database})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

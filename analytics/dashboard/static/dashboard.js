@@ -174,11 +174,14 @@ function renderHeatmap(data) {
       formatter: (p) => `${data.weekdays[p.value[1]]} ${p.value[0]}:00<br>` +
         `SL ${pct(p.value[2])} of ${p.value[3]} calls`,
     },
-    grid: { left: 48, right: 16, top: 16, bottom: 64 },
-    xAxis: { type: "category", data: hoursAxis, name: "hour" },
+    grid: { left: 48, right: 72, top: 16, bottom: 40 },
+    xAxis: { type: "category", data: hoursAxis, name: "hour", nameLocation: "middle",
+             nameGap: 24 },
     yAxis: { type: "category", data: data.weekdays },
-    visualMap: { min: 0, max: 1, calculable: true, orient: "horizontal", left: "center",
-                 bottom: 0, inRange: { color: ["#b3261e", "#f4c542", "#2e9e5b"] } },
+    // dimension 2: colour by service level, not by the call count carried after it.
+    visualMap: { dimension: 2, min: 0, max: 1, calculable: true, orient: "vertical",
+                 right: 0, top: "middle", formatter: (v) => `${(v * 100).toFixed(0)}%`,
+                 inRange: { color: ["#b3261e", "#f4c542", "#2e9e5b"] } },
     series: [{ type: "heatmap", data: cells, label: { show: false } }],
   }, true);
 }
@@ -197,7 +200,7 @@ function renderCurve(data) {
       { type: "value", name: "calls", splitLine: { show: false } },
     ],
     series: [
-      { name: "abandonment by interval ASA", type: "line", data: bins, smooth: true },
+      { name: "abandonment by interval ASA", type: "line", data: bins },
       { name: "abandoned within wait", type: "line", data: patience, lineStyle: { type: "dashed" } },
       { name: "calls", type: "bar", yAxisIndex: 1, data: volume, itemStyle: { opacity: 0.3 } },
     ],
@@ -278,7 +281,7 @@ async function showDecision(d) {
 
 async function loadDecisions() {
   const params = [...scopeParams(), ["call_id", $("audit-call").value.trim()],
-    ["agent", $("audit-agent").value.trim()], ["limit", "50"]];
+    ["agent", $("audit-agent").value.trim()], ["limit", "25"]];
   renderDecisions(await api("decisions", params));
 }
 
@@ -336,6 +339,12 @@ async function refresh() {
 }
 
 async function start() {
+  // The control plane's API takes bearer tokens: without one, log in first rather than
+  // collect a 401.
+  if (!sessionStorage.getItem(TOKEN_KEY)) {
+    $("login").hidden = false;
+    return;
+  }
   try {
     bi.me = await api("me", []);
   } catch (err) {
