@@ -169,13 +169,13 @@ def load_acd_config(session: Session, tenant: str) -> AcdConfig:
             skill_id: name
             for skill_id, name in session.execute(
                 select(m.Skill.id, m.Skill.name).where(m.Skill.tenant == tenant)
-            ).tuples()
+            )
         }
         agent_skills: dict[int, dict[str, int]] = {}
         for a_id, s_id, level in session.execute(
             select(m.AgentSkill.agent_id, m.AgentSkill.skill_id, m.AgentSkill.proficiency)
             .where(m.AgentSkill.tenant == tenant)
-        ).tuples():
+        ):
             agent_skills.setdefault(a_id, {})[skill_names[s_id]] = level
         agents = tuple(
             AgentRecord(
@@ -189,13 +189,13 @@ def load_acd_config(session: Session, tenant: str) -> AcdConfig:
                 .outerjoin(m.Seat, m.Seat.id == m.Agent.seat_id)
                 .where(m.Agent.tenant == tenant, m.Agent.active.is_(True))
                 .order_by(m.Agent.id)
-            ).tuples()
+            )
         )
         queue_skills: dict[int, dict[str, int]] = {}
         for q_id, s_id, level in session.execute(
             select(m.QueueSkill.queue_id, m.QueueSkill.skill_id, m.QueueSkill.min_proficiency)
             .where(m.QueueSkill.tenant == tenant)
-        ).tuples():
+        ):
             queue_skills.setdefault(q_id, {})[skill_names[s_id]] = level
         members: dict[int, list[MemberRecord]] = {}
         for row in session.scalars(

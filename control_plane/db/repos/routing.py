@@ -90,7 +90,7 @@ def resolve_number(session: Session, number: str) -> Destination | None:
             select(m.Did, m.InboundRoute)
             .join(m.InboundRoute, m.InboundRoute.did_id == m.Did.id)
             .where(m.Did.number == number)
-        ).tuples().one_or_none()
+        ).one_or_none()
     if found is None:
         return None
     did, route = found
