@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from control_plane.db import models as m
-from control_plane.db.errors import ValidationFailed
+from control_plane.db.errors import NotFound, ValidationFailed
 from control_plane.db.repos.base import get_owned
 from control_plane.db.repos.crud import Crud
-from control_plane.db.repos.fields import Field, e164, email
+from control_plane.db.repos.fields import Check, Field, e164, email
 from control_plane.db.vocab import (
     CALLBACK_STATUSES,
     ORDER_STATUSES,
@@ -41,7 +41,7 @@ CALL_ID = Field(str, nullable=True, max_len=255)
 OWNER = Field(int, required=True, immutable=True, low=1)  # the parent row; never moves
 
 
-def _matches(pattern: re.Pattern[str], what: str) -> Any:
+def _matches(pattern: re.Pattern[str], what: str) -> Check:
     return lambda v: None if pattern.match(v) else f"must be {what}"
 
 
@@ -69,7 +69,7 @@ def _check_overflow(
         raise ValidationFailed("overflow_target", "a queue cannot overflow to itself")
     try:
         get_owned(session, model, tenant, int(target))
-    except Exception:
+    except NotFound:
         raise ValidationFailed(
             "overflow_target", f"no {model.__tablename__} {target} in this tenant"
         ) from None

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from control_plane.db import models as m
-from control_plane.db.errors import NotFound, ValidationFailed
+from control_plane.db.errors import Conflict, NotFound, ValidationFailed
 from control_plane.db.repos.base import Page, flush, get_owned, paginate, translated
 from control_plane.db.repos.crud import refuse_if_referenced
 from control_plane.db.repos.fields import Field, check_fields, slug, time_zone
@@ -45,8 +45,6 @@ def create_tenant(session: Session, data: Mapping[str, Any]) -> m.Tenant:
     values = check_fields(TENANT_FIELDS, data, creating=True)
     with translated():
         if session.get(m.Tenant, values["id"]) is not None:
-            from control_plane.db.errors import Conflict
-
             raise Conflict("pk_tenants", f"tenant {values['id']!r} already exists")
     tenant = m.Tenant(**values)
     session.add(tenant)
