@@ -127,7 +127,8 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
     for a in raw.get("agent", []):
         if a.get("tenant") not in tenants:
             raise CenterConfigError(f"agent {a.get('id')}: unknown tenant {a.get('tenant')!r}")
-        profile = AgentProfile(skills={str(k): int(v) for k, v in a.get("skills", {}).items()})
+        profile = AgentProfile(skills={str(k): int(v) for k, v in a.get("skills", {}).items()},
+                               order=int(a.get("order", 0)), weight=float(a.get("weight", 1)))
         agents.append(Agent(str(a["tenant"]), str(a["id"]), str(a["seat"]), profile,
                             bool(a.get("auto_login", True))))
     flows: dict[tuple[str, str], Flow] = {}

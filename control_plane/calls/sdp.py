@@ -85,9 +85,10 @@ def parse_audio(sdp: str) -> AudioOffer:
     return AudioOffer(int(media.group(1)), media.group(2), tuple(codecs))
 
 
-def placeholder_answer(offer: AudioOffer, session_id: int) -> str:
+def placeholder_answer(offer: AudioOffer, session_id: int, address: str) -> str:
     """The far side's answer while no agent is connected: the caller's playable codecs and
-    telephone-event on port 9 (RTPengine replaces address and port toward the caller)."""
+    telephone-event on port 9 (discard) of ``address`` (the controller's own: 0.0.0.0 would
+    read as RFC 2543 hold and leave the caller with a send-only, addressless answer)."""
     chosen = list(offer.playable)
     if not chosen:
         raise SdpError("no codec we can play prompts in (need PCMU, PCMA, G722, opus or G729)")
@@ -95,8 +96,8 @@ def placeholder_answer(offer: AudioOffer, session_id: int) -> str:
     if event is not None:
         chosen.append(event)
     lines = [
-        "v=0", f"o=cc {session_id} {session_id} IN IP4 0.0.0.0", "s=callcenter",
-        "c=IN IP4 0.0.0.0", "t=0 0",
+        "v=0", f"o=cc {session_id} {session_id} IN IP4 {address}", "s=callcenter",
+        f"c=IN IP4 {address}", "t=0 0",
         f"m=audio 9 {offer.proto} " + " ".join(str(c.payload) for c in chosen),
     ]
     for codec in chosen:

@@ -107,7 +107,8 @@ class CallSession:
         incoming = self.incoming
         try:
             offer = parse_audio(self.caller_sdp)
-            placeholder = placeholder_answer(offer, secrets.randbelow(2**31))
+            placeholder = placeholder_answer(offer, secrets.randbelow(2**31),
+                                             self.ctx.ua.transport.host)
         except SdpError as exc:
             self._refuse(488, "Not Acceptable Here", str(exc))
             return False

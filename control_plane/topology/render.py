@@ -60,7 +60,9 @@ def peer_addresses(node: KamailioNode, topo: Topology) -> tuple[str, ...]:
 def _substdef(name: str, value: str) -> str:
     if "!" in value:
         raise RenderError(f"value for {name} may not contain '!': {value!r}")
-    return f'#!substdef "!{name}!{value}!g"'
+    # In the replacement part `$` starts a pseudo-variable; `$$` is a literal `$`.
+    escaped = value.replace("$", "$$")
+    return f'#!substdef "!{name}!{escaped}!g"'
 
 
 def node_header(node: KamailioNode, topo: Topology, node_dir: Path,

@@ -1,0 +1,92 @@
+"""The call-path stack: real Kamailio tiers and RTPengine; the call controller runs in the
+test's own event loop (so the test reads its sessions and its records directly)."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from analytics.sink import EventSink
+from analytics.sink.backends.chdb_backend import ChdbBackend
+from control_plane.calls.analytics_records import SinkRecords
+from control_plane.calls.center import CenterConfig, load_center
+from control_plane.calls.service import CallControllerService
+from control_plane.calls.session import CallSession
+from control_plane.db.credentials import SeatAccount
+from control_plane.ivr.prompts import PromptLibrary, build_prompts
+from control_plane.runtime.stack import Stack
+from control_plane.topology.model import Topology
+from tests.support import free_prefix, relocated_demo, seat_accounts
+
+CENTER = Path(__file__).parent / "center_fixture.toml"
+_databases = itertools.count(1)
+
+
+@dataclass
+class CallStack:
+    """Tiers + RTPengine without the control-plane daemon, and the seats' accounts."""
+
+    topo: Topology
+    stack: Stack
+    run_dir: Path
+    prompts: PromptLibrary
+    center: CenterConfig
+    seats: dict[str, SeatAccount] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def call_stack() -> Iterator[CallStack]:
+    topo = relocated_demo(free_prefix())
+    run_dir = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
+    stack = Stack(topo, run_dir / "stack", control_plane=False)
+    prompts = build_prompts(run_dir / "prompts")
+    center = load_center(CENTER, prompts=prompts.names())
+    stack.start()
+    try:
+        accounts = seat_accounts([a.seat for a in center.agents], tenant="acme")
+        stack.add_seats(accounts)
+        yield CallStack(topo, stack, run_dir, prompts, center,
+                        {a.username: a for a in accounts})
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@dataclass
+class RunningController:
+    """The controller under test, its sink and every session it finished."""
+
+    service: CallControllerService
+    sink: EventSink
+    backend: ChdbBackend
+    finished: list[CallSession] = field(default_factory=list)
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        """Query the call records (table names are qualified with the test's database)."""
+        return self.backend.query(sql.replace("{db}", self.backend.database))
+
+
+@pytest.fixture
+async def controller(call_stack: CallStack,
+                     chdb_session_backend: ChdbBackend) -> AsyncIterator[RunningController]:
+    backend = chdb_session_backend
+    backend.database = f"calls{next(_databases)}"
+    spool = call_stack.run_dir / f"spool-{backend.database}"
+    sink = EventSink(backend, spool)
+    await sink.start()
+    service = CallControllerService(topology=call_stack.topo, center=call_stack.center,
+                                    prompts=call_stack.prompts, records=SinkRecords(sink))
+    running = RunningController(service, sink, backend)
+    service.controller.on_session_end = running.finished.append
+    await service.start()
+    try:
+        yield running
+    finally:
+        await service.stop()
+        await sink.close()

@@ -1,0 +1,74 @@
+"""A real caller through the county edge to a real seat through the city edge, decided by
+the ACD, media in RTPengine (DESIGN §5)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from control_plane.calls.session import Phase
+from control_plane.sipstack.peer import Peer
+from tests.callers import Caller, until
+from tests.e2e.conftest import CallStack, RunningController
+from tests.support import answering_seat, register_seat, seat_ip
+
+
+def _edge(stack: CallStack, name: str) -> Peer:
+    node = stack.topo.node(name)
+    return Peer(node.address, node.sip_port)
+
+
+async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
+    call_stack: CallStack, controller: RunningController, tmp_path: Path,
+) -> None:
+    city = call_stack.topo.node("city-1")
+    bob_ip, alice_ip, caller_ip = (seat_ip(call_stack.topo, h) for h in (161, 162, 163))
+    for seat, ip in (("bob-e2e", bob_ip), ("alice-e2e", alice_ip)):
+        reg = await asyncio.to_thread(register_seat, f"{city.address}:5060",
+                                      call_stack.seats[seat], ip, tmp_path)
+        assert reg.successful == 1, reg.output
+    silent = answering_seat(bob_ip, tmp_path, ring_ms=60_000)
+    talking = answering_seat(alice_ip, tmp_path, ring_ms=500, rtp_echo=True)
+    caller = await Caller.open(caller_ip)
+    try:
+        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        assert answer.status == 200
+        session = controller.service.controller.sessions[answer.call_id]
+        await asyncio.sleep(0.5)
+        await caller.rtp.press("22")  # typed ahead during the welcome: support, support
+        await until(lambda: session.phase is Phase.QUEUED, within=20, why=session.record)
+
+        # In the queue: music on hold reaches the caller while bob's seat rings.
+        heard = caller.rtp.received
+        await asyncio.sleep(1.5)
+        assert caller.rtp.received - heard > 30
+        assert session.offers or session.record.offers
+
+        # Bob never answers: after the ring timeout alice is offered and answers.
+        await until(lambda: session.phase is Phase.CONNECTED, within=30, why=session.record)
+        assert session.agent_leg is not None and session.agent_leg.agent.agent == "alice"
+        echoed = caller.rtp.echoed
+        await until(lambda: caller.rtp.echoed - echoed > 25, within=5)
+        await caller.hang_up()
+        await until(lambda: session in controller.finished, within=10)
+    finally:
+        await caller.close()
+        silent.kill()
+        await asyncio.to_thread(talking.wait, 30)
+
+    assert talking.returncode == 0  # alice's seat got the call and its BYE
+    offers = [(o.agent, o.result) for o in session.record.offers]
+    assert offers[0] == ("bob", "cancelled") and offers[-1] == ("alice", "answered")
+    await controller.sink.flush()
+    cdr = controller.rows(
+        "SELECT sip_code, hangup_cause, queue, agent, answered_at > 0 "
+        f"FROM {{db}}.cdr FINAL WHERE call_id = '{answer.call_id}'")
+    assert cdr == [(200, "caller", "support", "alice", 1)]
+    segment = controller.rows(
+        "SELECT outcome, agent, ring_ms > 0, talk_ms > 0 "
+        f"FROM {{db}}.queue_calls FINAL WHERE call_id = '{answer.call_id}'")
+    assert segment == [("answered", "alice", 1, 1)]
+    choices = controller.rows(
+        "SELECT node, digits FROM {db}.ivr_events FINAL "
+        f"WHERE call_id = '{answer.call_id}' AND kind = 'choice' ORDER BY at, node")
+    assert choices == [("menu", "2"), ("support_menu", "2")]
