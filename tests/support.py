@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from control_plane.runtime import probes
@@ -80,3 +83,16 @@ def dispatcher_flags(address: str, http_port: int) -> dict[str, str]:
             name = str(dest["ATTRS"]["BODY"]).removeprefix("name=")
             flags[name] = str(dest["FLAGS"])
     return flags
+
+
+def operator_token(address: str, port: int, run_dir: Path) -> str:
+    """Log in as the run's operator super-admin (its password is in the run dir)."""
+    password = (run_dir / "operator_password").read_text().strip()
+    body = json.dumps({"username": "operator", "password": password}).encode()
+    request = urllib.request.Request(
+        f"http://{address}:{port}/api/v1/auth/login", data=body, method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        token: str = json.loads(reply.read())["token"]
+    return token

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from control_plane.db.credentials import SeatAccount
+from control_plane.db.operator import ensure_operator
 from control_plane.runtime import probes
 from control_plane.runtime.supervisor import Daemon, DaemonSpec, PortClaim, Supervisor
 from control_plane.topology.model import Carrier, KamailioNode, Role, Topology
@@ -151,6 +152,7 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daem
     """The control plane (aiohttp) as a child process of the current interpreter."""
     cp = topo.control_plane
     directory = (run_dir / cp.name).resolve()
+    ensure_operator(run_dir, site.credentials_db)
     return DaemonSpec(
         name=cp.name, kind="control-plane",
         argv=(sys.executable, "-m", "control_plane", "serve"),
@@ -159,6 +161,7 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daem
         ports=(PortClaim("tcp", cp.address, cp.port),),
         env={"CC_API__HOST": cp.address, "CC_API__PORT": str(cp.port),
              "CC_DATABASE__URL": f"sqlite:///{site.credentials_db}",
+             "CC_AUTH__TOKEN_SECRET_FILE": str(run_dir.resolve() / "api_token_secret"),
              "CC_RUNTIME__TOPOLOGY": str(write_topology(topo, run_dir)),
              "PYTHONPATH": str(REPO_ROOT)},
     )

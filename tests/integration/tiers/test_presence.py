@@ -13,16 +13,26 @@ from tests.conftest import RunningStack
 from tests.support import (
     SIPP_DIR,
     eventually,
+    operator_token,
     register_seat,
     seat_accounts,
     seat_ip,
     write_seats,
 )
 
+_tokens: dict[str, str] = {}
+
 
 def _api_raw(stack: RunningStack) -> list[dict[str, str]]:
     cp = stack.topo.control_plane
-    with urllib.request.urlopen(f"http://{cp.address}:{cp.port}/api/v1/seats", timeout=2) as r:
+    run_dir = stack.stack.run_dir
+    if str(run_dir) not in _tokens:
+        _tokens[str(run_dir)] = operator_token(cp.address, cp.port, run_dir)
+    request = urllib.request.Request(
+        f"http://{cp.address}:{cp.port}/api/v1/seats",
+        headers={"Authorization": f"Bearer {_tokens[str(run_dir)]}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as r:
         seats: list[dict[str, str]] = json.loads(r.read())["seats"]
     return seats
 
