@@ -5,8 +5,10 @@
 Events go through the whole sink path (validation, spool with fsync, batched inserts),
 once as one mapping per event (``emit_many``) and once as column blocks (``emit_block``).
 Dashboard figures are the daily queue KPIs of one tenant over 30 days, answered from the
-15-minute rollup and, for comparison, from raw rows, in the same run. The last line of
-output is one JSON object.
+15-minute rollup and, for comparison, from raw rows, in the same run. The BI dashboard's
+other views (hourly trends, SL heatmap, abandonment curve, agent league, staffing forecast)
+are timed through their own functions on the same data. The last line of output is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from analytics.kpis import Dimension, Grain, KpiQuery, Source, queue_kpis
+from analytics.kpis import DEFAULT_TZ, Dimension, Grain, KpiQuery, Source, queue_kpis
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.writer import EventSink
 
@@ -89,6 +91,36 @@ def query_latencies(backend: AnalyticsBackend, source: Source, n: int) -> list[f
     return out
 
 
+def bi_latencies(backend: AnalyticsBackend, n: int) -> dict[str, list[float]]:
+    """Milliseconds of each BI dashboard view, n times over 30 days for one tenant each."""
+    from analytics.dashboard import kpi_views, rollup_views
+    from analytics.dashboard.params import KpiFilters, Scope
+    from analytics.dashboard.staffing_view import StaffingAsk, staffing
+    from analytics.forecast import StaffingTarget
+
+    end = START + timedelta(days=DAYS)
+    views: dict[str, Callable[[str], object]] = {
+        "trends_hour": lambda t: kpi_views.trends(backend, KpiFilters(
+            Scope(t, START, end, DEFAULT_TZ, ()), Grain.HOUR, 20, 0), by_queue=False),
+        "heatmap": lambda t: rollup_views.heatmap(backend, KpiFilters(
+            Scope(t, START, end, DEFAULT_TZ, ()), Grain.MONTH, 20, 5)),
+        "abandonment": lambda t: rollup_views.abandonment_curve(backend, KpiFilters(
+            Scope(t, START, end, DEFAULT_TZ, ()), Grain.MONTH, 20, 0), bin_s=10),
+        "league": lambda t: kpi_views.league(backend, KpiFilters(
+            Scope(t, START, end, DEFAULT_TZ, ()), Grain.MONTH, 20, 0), limit=100),
+        "staffing": lambda t: staffing(backend, StaffingAsk(
+            tenant=t, day=end, days=1, tz=DEFAULT_TZ, queues=(), weeks=4,
+            target=StaffingTarget(), patience_s=120)),
+    }
+    out: dict[str, list[float]] = {name: [] for name in views}
+    for i in range(n):
+        for name, view in views.items():
+            began = time.perf_counter()
+            view(f"tenant{i % 5}")
+            out[name].append((time.perf_counter() - began) * 1000)
+    return out
+
+
 def _pct(values: list[float], p: float) -> float:
     return round(statistics.quantiles(values, n=100)[int(p) - 1], 2) if len(values) > 1 \
         else round(values[0], 2)
@@ -122,6 +154,10 @@ def main() -> None:
         raw = query_latencies(chdb, Source.RAW, args.queries)
         server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
         server_raw = query_latencies(remote, Source.RAW, args.queries)
+        bi = bi_latencies(chdb, max(5, args.queries // 4))
+        for name, values in bi.items():
+            print(f"bi {name}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms",
+                  flush=True)
         summary = {
             "rows": args.rows,
             **{k: round(v) for k, v in rates.items()},
@@ -129,6 +165,7 @@ def main() -> None:
             "raw_p50_ms": _pct(raw, 50), "raw_p95_ms": _pct(raw, 95),
             "server_dashboard_p95_ms": _pct(server_rollup, 95),
             "server_raw_p95_ms": _pct(server_raw, 95),
+            **{f"bi_{name}_p95_ms": _pct(values, 95) for name, values in bi.items()},
         }
         chdb.close()
         remote.close()
