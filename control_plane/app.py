@@ -7,9 +7,11 @@ Resources are wired here and only here, each as an ``AppKey`` with its own
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
@@ -30,11 +32,15 @@ from control_plane.api.seats import SEATS
 from control_plane.auth.permissions import Role as UserRole
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
+from control_plane.calls.service import CallControllerService
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.sip.presence_service import CoreEndpoint, PresenceService
 from control_plane.sip.registry import SeatRegistry
 from control_plane.topology.model import Role, Topology, TopologyError, load_topology
+
+if TYPE_CHECKING:
+    from analytics.sink.backends.chdb_backend import ChdbBackend
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 METRICS: web.AppKey[ControlPlaneMetrics] = web.AppKey("metrics", ControlPlaneMetrics)
@@ -144,18 +150,54 @@ async def _bi_reader(request: web.Request) -> BiReader:
     return BiReader(tenant=who.tenant, no_pii=who.no_pii)
 
 
-def _own_chdb(settings: Settings) -> OnDemandEngine:
-    """This process's chDB under the run dir, opened (and migrated) by the first BI query."""
-    def open_chdb() -> ChdbBackend:
+class ChdbOwner:
+    """This process's one chDB data path (a path belongs to one process), opened and
+    migrated on first use by whoever needs it first: the BI dashboard or the call records."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.runtime.run_dir / "analytics" / "chdb"
+        self._backend: ChdbBackend | None = None
+        self._lock = threading.Lock()
+
+    def backend(self) -> ChdbBackend:
+        """The open backend."""
         from analytics.schema import migrate
+        from analytics.sink.backends.chdb_backend import ChdbBackend
 
-        backend = ChdbBackend(settings.runtime.run_dir / "analytics" / "chdb")
-        migrate(backend, backend.database, backend.dialect)
-        return backend
+        with self._lock:
+            if self._backend is None:
+                backend = ChdbBackend(self.path)
+                migrate(backend, backend.database, backend.dialect)
+                self._backend = backend
+            return self._backend
 
-    from analytics.sink.backends.chdb_backend import ChdbBackend
 
-    return OnDemandEngine(open_chdb, "callcenter")
+CHDB: web.AppKey[ChdbOwner] = web.AppKey("chdb", ChdbOwner)
+CALLS: web.AppKey[CallControllerService | None] = web.AppKey("calls")
+
+
+def _own_chdb(owner: ChdbOwner) -> OnDemandEngine:
+    """The dashboard's engine: this process's chDB, opened by the first BI query."""
+    return OnDemandEngine(owner.backend, "callcenter")
+
+
+async def _calls(app: web.Application) -> AsyncIterator[None]:
+    settings, topo = app[SETTINGS], app[TOPOLOGY]
+    app[CALLS] = None
+    if not settings.calls.enabled or topo is None:
+        yield
+        return
+    from control_plane.calls.wiring import ControllerSetupError, start_controller
+
+    backend = await asyncio.to_thread(app[CHDB].backend)
+    try:
+        service, sink = await start_controller(settings, topo, backend)
+    except ControllerSetupError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
+    app[CALLS] = service
+    yield
+    await service.stop()
+    await sink.close()
 
 
 def _load_topology(settings: Settings) -> Topology | None:
@@ -195,8 +237,9 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES):
         api.include(table.routes)
+    app[CHDB] = ChdbOwner(settings)
     if analytics is None:
-        own = _own_chdb(settings)
+        own = _own_chdb(app[CHDB])
         app.on_cleanup.append(lambda _: asyncio.to_thread(own.close))
         analytics = own
     # The page and its assets hold no data; every JSON route needs stats.read.
@@ -208,4 +251,5 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     app.cleanup_ctx.append(_auth)
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
+    app.cleanup_ctx.append(_calls)
     return app

@@ -69,6 +69,20 @@ class AuthSettings(_Section):
     login_attempts_per_ip: int = Field(default=50, ge=1)
 
 
+class CallsSettings(_Section):
+    """The call controller of this replica: the center it serves and its prompts.
+
+    ``center`` is the center file (numbers, IVR flows, queues, agents); prompts are
+    synthesised into ``prompts_dir`` at start when missing. Call records go to this
+    process's analytics sink (chDB under the run dir, spooled first).
+    """
+
+    enabled: bool = True
+    center: Path = Path("control_plane/calls/demo_center.toml")
+    prompts_dir: Path = Path("var/prompts")
+    max_calls: int = Field(default=2000, ge=1)
+
+
 class RuntimeSettings(_Section):
     """Where generated configuration, logs and pid files of a running stack go."""
 
@@ -86,6 +100,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     presence: PresenceSettings = PresenceSettings()
     auth: AuthSettings = AuthSettings()
+    calls: CallsSettings = CallsSettings()
     runtime: RuntimeSettings = RuntimeSettings()
 
 

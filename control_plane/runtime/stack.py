@@ -148,7 +148,11 @@ def rtpengine_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
     )
 
 
-def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> DaemonSpec:
+DEMO_CENTER = REPO_ROOT / "control_plane" / "calls" / "demo_center.toml"
+
+
+def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
+                       center: Path | None = None) -> DaemonSpec:
     """The control plane (aiohttp) as a child process of the current interpreter."""
     cp = topo.control_plane
     directory = (run_dir / cp.name).resolve()
@@ -158,10 +162,15 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daem
         argv=(sys.executable, "-m", "control_plane", "serve"),
         directory=directory,
         ready=probe_for("control-plane", cp.address, cp.port, cp.port),
-        ports=(PortClaim("tcp", cp.address, cp.port),),
+        ports=(PortClaim("tcp", cp.address, cp.port), PortClaim("udp", cp.address, cp.sip_port),
+               PortClaim("udp", cp.address, cp.dtmf_port)),
         env={"CC_API__HOST": cp.address, "CC_API__PORT": str(cp.port),
              "CC_DATABASE__URL": f"sqlite:///{site.credentials_db}",
              "CC_AUTH__TOKEN_SECRET_FILE": str(run_dir.resolve() / "api_token_secret"),
+             "CC_RUNTIME__RUN_DIR": str(directory),
+             "CC_CALLS__CENTER": str(center or DEMO_CENTER),
+             # Prompts are the same for every run: synthesised once per checkout.
+             "CC_CALLS__PROMPTS_DIR": str(REPO_ROOT / "var" / "prompts"),
              "CC_RUNTIME__TOPOLOGY": str(write_topology(topo, run_dir)),
              "PYTHONPATH": str(REPO_ROOT)},
     )
