@@ -236,3 +236,20 @@ def test_cli_against_a_clickhouse_server(clickhouse_server: RunningClickHouse,
     assert failed.returncode == 2
     assert failed.stderr.startswith("error[report.template.no_data_region]: ")
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_chunked_15_minute_report_equals_one_query(engine: AnalyticsBackend,
+                                                   tmp_path: Path) -> None:
+    # Three weekly chunks; c9 (March 10, 00:12) lies just after the last cut.
+    req = _req(start=datetime(2026, 2, 24, tzinfo=fx.SHANGHAI), end=fx.local(11, 0, 0),
+               grain=Grain.MIN15)
+    seen: list[ReportProgress] = []
+    out = tmp_path / "r.xlsx"
+    build_kpi_report(engine, req, out, progress=seen.append)
+    whole = queue_kpis(engine, req.kpi_query())
+    assert len(whole) == 8 and whole[-1].bucket == fx.local(10, 0, 0)  # c7 c1+c2 c3 c4 c5+c6
+    # (one bucket) c8s0 c8s1 (two queues) c9
+    rows = _rows(load_workbook(out)[QUEUE_SHEET], 6)
+    cols = ("bucket", "queue", "offered", "answered", "abandoned", "service_level")
+    assert rows == _approx([_expected(r, {c: QUEUE_FIELDS[c] for c in cols}) for r in whole])
+    assert seen[-1].steps == 3 + 1 + 3

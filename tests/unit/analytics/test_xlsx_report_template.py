@@ -130,7 +130,9 @@ def test_cli_reports_errors_by_id(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 
 @pytest.mark.parametrize(("grain", "start", "end", "expected"), [
-    (Grain.MIN15, (2026, 1, 15), (2026, 3, 10), [(1, 15), (2, 1), (3, 1), (3, 10)]),
+    (Grain.HOUR, (2026, 1, 15), (2026, 3, 10), [(1, 15), (2, 1), (3, 1), (3, 10)]),
+    # 15-minute buckets: a week per query.
+    (Grain.MIN15, (2026, 2, 20), (2026, 3, 10), [(2, 20), (2, 27), (3, 6), (3, 10)]),
     (Grain.MONTH, (2026, 12, 1), (2027, 2, 1), [(12, 1), (1, 1), (2, 1)]),
     # Weekly buckets: cut on Mondays only (2026-03-02 is one), every four weeks.
     (Grain.WEEK, (2026, 2, 25), (2026, 4, 20), [(2, 25), (3, 2), (3, 30), (4, 20)]),
