@@ -1,0 +1,98 @@
+"""Streams onto a time line: 8 kHz 16-bit PCM channels, gaps as silence, aligned by arrival.
+
+Each stream starts where its first packet arrived (relative to the time line's origin) and
+places every later packet by its RTP timestamp, so lost packets leave silence of the right
+length and jitter does not move audio. When the timestamp and the arrival disagree by
+more than :data:`RESYNC_SAMPLES` (a sender restarting its clock, a hold), the stream is
+re-anchored at the arrival. Buffers are bytearrays written by slice: a call's worth of audio
+never goes through Python one sample at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from control_plane.recordings.errors import RecordingTooLong
+from control_plane.recordings.g711 import decode_alaw, decode_ulaw
+from control_plane.recordings.rtp import Kind, RtpPacket, unwrap
+
+RATE = 8000
+RESYNC_SAMPLES = RATE  # one second
+#: The longest audio written (12 hours): beyond it the capture's times are corrupt.
+MAX_SAMPLES = 12 * 3600 * RATE
+
+
+class Channel:
+    """One channel being filled: 16-bit little-endian PCM from the origin on."""
+
+    def __init__(self, *, limit: int | None = None) -> None:
+        self.pcm = bytearray()
+        self.limit = limit  # samples; audio beyond it is cut (a voicemail's end)
+
+    @property
+    def samples(self) -> int:
+        """Samples written so far (silence included)."""
+        return len(self.pcm) // 2
+
+    def write(self, position: int, pcm: bytes, *, path: Path, offset: int) -> None:
+        """Put ``pcm`` at sample ``position``; before 0 and past the limit is cut."""
+        if position < 0:
+            pcm, position = pcm[-2 * position:], 0
+        if self.limit is not None:
+            pcm = pcm[: max(0, 2 * (self.limit - position))]
+        if not pcm:
+            return
+        end = 2 * position + len(pcm)
+        if end > 2 * MAX_SAMPLES:
+            raise RecordingTooLong(
+                f"audio would run past {MAX_SAMPLES // RATE // 3600} hours", path=path,
+                offset=offset)
+        if end > len(self.pcm):
+            self.pcm.extend(bytes(end - len(self.pcm)))
+        self.pcm[2 * position : end] = pcm
+
+    def padded(self, samples: int) -> bytes:
+        """The channel lengthened with silence to ``samples``."""
+        return bytes(self.pcm) + bytes(2 * samples - len(self.pcm))
+
+
+def decode(packet: RtpPacket) -> bytes:
+    """The packet's audio as PCM (empty for events and comfort noise)."""
+    if packet.kind is Kind.PCMU:
+        return decode_ulaw(packet.payload)
+    if packet.kind is Kind.PCMA:
+        return decode_alaw(packet.payload)
+    return b""
+
+
+def place(channel: Channel, stream: list[RtpPacket], *, origin: float, path: Path) -> int:
+    """Write one stream (in sequence order) on ``channel``; returns audio packets placed."""
+    audio = [p for p in stream if p.audio]
+    timestamps = unwrap((p.timestamp for p in stream), 32)
+    stamp_of = {id(p): t for p, t in zip(stream, timestamps, strict=True)}
+    anchor: tuple[int, int] | None = None  # (position, timestamp) the stream is placed by
+    for packet in audio:
+        arrival = round((packet.time - origin) * RATE)
+        stamp = stamp_of[id(packet)]
+        if anchor is None or abs(anchor[0] + stamp - anchor[1] - arrival) > RESYNC_SAMPLES:
+            anchor = (arrival, stamp)
+        channel.write(anchor[0] + stamp - anchor[1], decode(packet), path=path,
+                      offset=packet.offset)
+    return len(audio)
+
+
+def interleave(left: Channel, right: Channel) -> bytes:
+    """Two channels as stereo frames (left first), the shorter padded with silence."""
+    frames = max(left.samples, right.samples)
+    a, b = left.padded(frames), right.padded(frames)
+    out = bytearray(4 * frames)
+    out[0::4], out[1::4] = a[0::2], a[1::2]
+    out[2::4], out[3::4] = b[0::2], b[1::2]
+    return bytes(out)
+
+
+def first_arrival(streams: Iterable[list[RtpPacket]]) -> float | None:
+    """When the earliest audio packet of any stream arrived (None: no audio at all)."""
+    times = [p.time for stream in streams for p in stream if p.audio]
+    return min(times) if times else None

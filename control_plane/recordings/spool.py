@@ -1,0 +1,102 @@
+"""RTPengine's recording directory (``recording-dir``, pcap method): what it left for a call.
+
+Layout (RTPengine 10.5): ``pcaps/<prefix>.pcap`` while and after recording, and
+``metadata/rtpengine-meta-<prefix>.txt`` once the recording is finished (``stop recording``,
+or the call's end, which ``delete-delay`` postpones); the ``<prefix>`` is the URI-escaped
+Call-ID, a dash and 16 random hex digits. The metadata file's first line is the pcap's path;
+after the times comes the ``metadata`` string given to ``start recording``, where the
+controller writes the caller's RTPengine port (:func:`recording_metadata`): the capture
+alone does not say which stream is the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from control_plane.recordings.errors import RecordingNotFound
+
+_META_PREFIX, _META_SUFFIX = "rtpengine-meta-", ".txt"
+_RANDOM_TAG = re.compile(r"^-[0-9a-f]{16}$")
+_OUR_LINE = re.compile(r"^cc-([a-z][a-z0-9-]*)=(.*)$")
+CALLER_PORT = "caller-port"
+
+
+def escaped_call_id(call_id: str) -> str:
+    """The Call-ID as RTPengine puts it in file names (``g_uri_escape_string``, no
+    reserved characters allowed: only ``A-Z a-z 0-9 - . _ ~`` stay as they are)."""
+    return quote(call_id, safe="")
+
+
+def recording_metadata(*, caller_port: int) -> str:
+    """The ``metadata`` value to give ``start recording``: names the caller's stream."""
+    return f"cc-{CALLER_PORT}={caller_port}"
+
+
+@dataclass(frozen=True)
+class SpoolRecording:
+    """One finished RTPengine recording of a call: its metadata file and its capture."""
+
+    metadata_path: Path
+    pcap_path: Path
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def caller_port(self) -> int | None:
+        """The caller's RTPengine port, as the controller recorded it (None: not given)."""
+        value = self.values.get(CALLER_PORT, "")
+        return int(value) if value.isdigit() else None
+
+    def remove(self) -> None:
+        """Delete RTPengine's files (after a successful conversion)."""
+        self.pcap_path.unlink(missing_ok=True)
+        self.metadata_path.unlink(missing_ok=True)
+
+
+def parse_metadata(path: Path, spool_dir: Path) -> SpoolRecording:
+    """Read one metadata file; a pcap path from elsewhere is looked up in ``pcaps/``."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    named = Path(lines[0].strip()) if lines and lines[0].strip() else None
+    local = spool_dir / "pcaps" / (path.name[len(_META_PREFIX) : -len(_META_SUFFIX)] + ".pcap")
+    # RTPengine writes its own absolute path; the directory may be mounted elsewhere here.
+    pcap = named if named is not None and named.exists() else local
+    values = {m.group(1): m.group(2).strip() for line in lines if (m := _OUR_LINE.match(line))}
+    return SpoolRecording(metadata_path=path, pcap_path=pcap, values=values)
+
+
+def find_recordings(spool_dir: Path, call_id: str) -> list[SpoolRecording]:
+    """The finished recordings of ``call_id`` (usually one), oldest first."""
+    prefix = _META_PREFIX + escaped_call_id(call_id)
+    found = []
+    for path in (spool_dir / "metadata").glob(f"{glob_escape(prefix)}-*{_META_SUFFIX}"):
+        tail = path.name[len(prefix) : -len(_META_SUFFIX)]
+        if _RANDOM_TAG.match(tail):  # not another Call-ID that merely starts like this one
+            found.append(path)
+    found.sort(key=lambda p: (p.stat().st_mtime, p.name))
+    return [parse_metadata(p, spool_dir) for p in found]
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob's special characters taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+async def wait_for_recordings(spool_dir: Path, call_id: str, *, wait_seconds: float,
+                              poll: float = 0.1) -> list[SpoolRecording]:
+    """The call's finished recordings, waiting up to ``wait_seconds`` for RTPengine to
+    finish them (after a ``delete`` it does so only once ``delete-delay`` has passed)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = await asyncio.to_thread(find_recordings, spool_dir, call_id)
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            raise RecordingNotFound(
+                f"no finished recording of call {call_id!r} after {wait_seconds:g} s "
+                "(was it recorded? was recording stopped or the call deleted?)",
+                path=spool_dir / "metadata")
+        await asyncio.sleep(poll)
