@@ -95,6 +95,12 @@ class PostgresServer:
         self._databases.append(name)
         return name
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database made by :meth:`create_database`, disconnecting its clients."""
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self._databases:
+            self._databases.remove(name)
+
     def stop(self) -> None:
         """Fast shutdown (disconnects clients), then remove the directory."""
         subprocess.run(

@@ -17,12 +17,15 @@ ENGINES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(params=ENGINES)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """URL of a new, empty database on each engine."""
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a new, empty database on each engine (a PostgreSQL one is dropped after)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cc.sqlite'}"
+        yield f"sqlite:///{tmp_path / 'cc.sqlite'}"
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.url(server.create_database())
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
 
 
 @pytest.fixture
