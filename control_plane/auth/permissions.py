@@ -34,7 +34,9 @@ PERMISSIONS: dict[str, str] = {
     "calls.read": "see calls and their outcome",
     "calls.monitor": "listen to, whisper to or barge into a live call",
     "customers.read": "see customers, contacts and interactions",
-    "customers.write": "change customers, contacts and interactions, import and export them",
+    "customers.write": "change customers, contacts and interactions",
+    "customers.import": "import customers from CSV or Excel files",
+    "customers.export": "export customers to CSV or Excel (analysts: personal data masked)",
     "dids.read": "see DIDs and inbound routes",
     "dids.write": "change DIDs and inbound routes",
     "ivr.read": "see IVR flows",
@@ -59,16 +61,17 @@ _AGENT = frozenset({
 })
 # A team lead sees and steers their team (object-level checks narrow it to the team).
 _TEAM_LEAD = _AGENT | {"agents.read", "agents.supervise", "calls.monitor", "users.read"}
-_SUPERVISOR = _TEAM_LEAD | {"dids.read", "ivr.read"}
+_SUPERVISOR = _TEAM_LEAD | {"dids.read", "ivr.read", "customers.export", "customers.import"}
 _ADMIN = _SUPERVISOR | {
     "agents.write", "dids.write", "ivr.write", "queues.write", "seats.write",
     "skills.write", "users.write",
 }
 # Analysts read figures and call records without caller PII (see Principal.no_pii); they do
-# not take calls, so no agent state, customers or recordings.
+# not take calls, so no agent state, customers or recordings. Their customer export has
+# names, e-mails and numbers masked.
 _ANALYST = frozenset({
-    "auth.self", "agents.read", "calls.read", "dids.read", "ivr.read", "queues.read",
-    "skills.read", "stats.read",
+    "auth.self", "agents.read", "calls.read", "customers.export", "dids.read", "ivr.read",
+    "queues.read", "skills.read", "stats.read",
 })
 
 #: The matrix: role -> the permissions it grants.

@@ -20,12 +20,14 @@ EXPECTED: dict[Role, set[str]] = {
     Role.AGENT: {"auth.self", "agents.state", "calls.read", "customers.read",
                  "customers.write", "recordings.read", "stats.read", "queues.read",
                  "skills.read"},
-    Role.ANALYST: {"auth.self", "agents.read", "calls.read", "dids.read", "ivr.read",
-                   "queues.read", "skills.read", "stats.read"},
+    Role.ANALYST: {"auth.self", "agents.read", "calls.read", "customers.export", "dids.read",
+                   "ivr.read", "queues.read", "skills.read", "stats.read"},
 }
 EXPECTED[Role.TEAM_LEAD] = EXPECTED[Role.AGENT] | {"agents.read", "agents.supervise",
                                                   "calls.monitor", "users.read"}
-EXPECTED[Role.SUPERVISOR] = EXPECTED[Role.TEAM_LEAD] | {"dids.read", "ivr.read"}
+EXPECTED[Role.SUPERVISOR] = EXPECTED[Role.TEAM_LEAD] | {"dids.read", "ivr.read",
+                                                       "customers.export",
+                                                       "customers.import"}
 EXPECTED[Role.ADMIN] = EXPECTED[Role.SUPERVISOR] | {
     "agents.write", "dids.write", "ivr.write", "queues.write", "seats.write", "skills.write",
     "users.write"}
@@ -47,7 +49,8 @@ def test_operator_only_permissions() -> None:
 
 def test_analysts_never_reach_personal_data() -> None:
     assert {Role.ANALYST} == NO_PII_ROLES
-    for permission in ("customers.read", "customers.write", "recordings.read",
+    for permission in ("customers.read", "customers.write", "customers.import",
+                       "recordings.read",
                        "calls.monitor", "users.read"):
         assert not grants(Role.ANALYST, permission)
 
