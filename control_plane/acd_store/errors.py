@@ -47,6 +47,8 @@ class LeaseLost(AcdStoreError):
         super().__init__(f"lease of partition {partition!r} (epoch {epoch}) is no longer held")
         self.partition = partition
         self.epoch = epoch
+        # True when the event being applied was recorded before the lease went
+        self.recorded = False
 
 
 class NotOwner(AcdStoreError):

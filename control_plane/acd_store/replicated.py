@@ -104,7 +104,14 @@ class ReplicatedAcd:
         if key is None:  # a bare timer tick: every partition this replica owns
             outcomes = [await self._apply_to(part, event) for part in list(self._parts.values())]
             return _merge(outcomes)
-        return await self._apply_to(await self._owned(key), event)
+        try:
+            return await self._apply_to(await self._owned(key), event)
+        except LeaseLost as exc:
+            if exc.recorded:  # in the log already: the next owner carries on with it
+                raise
+            # the lease lapsed (a store outage, a long pause) before the event was
+            # recorded: claim the partition again, rebuilt from the log, unless taken
+            return await self._apply_to(await self._owned(key), event)
 
     def submit(self, event: Event) -> asyncio.Task[Outcome]:
         """`apply` from synchronous code (a command callback): runs after the current event."""
@@ -218,15 +225,21 @@ class ReplicatedAcd:
         async with part.lock:
             if self._parts.get(part.key) is not part:
                 raise LeaseLost(part.key, part.lease.epoch)
-            if time.monotonic() >= part.valid_until:
-                await self._renew(part)
-            if part.broken:
-                await part.catch_up()
+            seq = part.seq
             try:
-                outcome = await self._step(part, event)
-            except LogConflict:  # an earlier append whose answer was lost did land
-                await part.catch_up()
-                outcome = await self._step(part, event)
+                if time.monotonic() >= part.valid_until:
+                    await self._renew(part)
+                if part.broken:
+                    await part.catch_up()
+                try:
+                    outcome = await self._step(part, event)
+                except LogConflict:  # an earlier append whose answer was lost did land
+                    await part.catch_up()
+                    seq = part.seq
+                    outcome = await self._step(part, event)
+            except LeaseLost as exc:
+                exc.recorded = part.seq != seq
+                raise
             if part.since_checkpoint >= self.tuning.checkpoint_every:
                 try:
                     await part.checkpoint()

@@ -12,7 +12,7 @@ from control_plane.acd.commands import Command, OfferCall, PauseAgent, RequeueCa
 from control_plane.acd.events import OfferAccepted, OfferRejected
 from control_plane.acd.model import AgentRef, CallRef, CallState, QueueRef
 from control_plane.acd_store.codec import decode_entry
-from control_plane.acd_store.errors import LeaseLost, NotOwner
+from control_plane.acd_store.errors import NotOwner
 from control_plane.acd_store.memory import MemoryAcdStore
 from control_plane.acd_store.partition import partition_of
 from control_plane.acd_store.ports import Reservation
@@ -110,12 +110,28 @@ async def test_a_replica_that_lost_its_lease_stops_acting() -> None:
         await a.acd.apply(event)
     await b.acd.start()
     await _until(lambda: b.acd.owned() == ("t",))
-    with pytest.raises(LeaseLost):
+    with pytest.raises(NotOwner) as err:  # its lease lapsed, and B holds the tenant now
         await a.acd.apply(arrive("t", "late"))
+    assert err.value.owner == "B"
     assert a.acd.owned() == ()
     logged = [decode_entry(e)[1] for e in (await store.load("t")).entries]
     assert arrive("t", "late") not in logged
     await b.acd.close()
+
+
+async def test_a_lapsed_lease_nobody_took_is_claimed_again_with_a_new_epoch() -> None:
+    store = MemoryAcdStore()
+    a = Replica(store, "A")  # no watcher: the lease lapses
+    for event in center():
+        await a.acd.apply(event)
+    await a.acd.apply(arrive("t", "c0"))
+    await asyncio.sleep(FAST.lease_ttl_s * 1.5)
+    assert await store.holder("t") is None
+    await a.acd.apply(arrive("t", "c1"))
+    holder = await store.holder("t")
+    assert holder is not None and (holder.owner, holder.epoch) == ("A", 2)
+    assert [v.call for v in a.acd.live_calls("t")] == ["c0", "c1"]
+    assert (await store.load("t")).last_seq == 5
 
 
 async def test_offers_in_flight_pass_to_the_new_owner_and_time_out_there() -> None:
