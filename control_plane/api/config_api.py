@@ -14,13 +14,15 @@ from control_plane.api import (
     config_routes,
     config_seats,
     config_tenants,
+    crm_routes,
+    crm_transfer,
 )
 from control_plane.api.config_db import config_database
 from control_plane.api.routes import RouteTable
 
 ROUTE_TABLES: tuple[RouteTable, ...] = (
     config_tenants.ROUTES, config_routes.ROUTES, config_links.ROUTES, config_ivr.ROUTES,
-    config_seats.ROUTES,
+    config_seats.ROUTES, crm_transfer.ROUTES, crm_routes.ROUTES,
 )
 
 
