@@ -195,7 +195,11 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service
+    # Presence drives who can be offered: an agent whose seat is not registered is not.
+    app[SEATS].on_change = service.controller.seats_changed
+    service.controller.seats_changed(app[SEATS].aors())
     yield
+    app[SEATS].on_change = None
     await service.stop()
     await sink.close()
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from control_plane.acd import commands as cmd
-from control_plane.acd.events import AgentLoggedIn, SeatRegistered
+from control_plane.acd.events import AgentLoggedIn, SeatRegistered, SeatUnregistered
 from control_plane.acd.model import AgentRef
 from control_plane.calls.context import ControllerContext
 from control_plane.calls.session import CallSession
@@ -34,6 +34,7 @@ class CallController(Handler):
         self.sessions: dict[str, CallSession] = {}  # by the caller's Call-ID
         self.max_calls = max_calls
         self.on_session_end: Callable[[CallSession], None] = lambda s: None
+        self._seat_up: dict[AgentRef, bool] = {}
 
     def attach(self, ctx: ControllerContext) -> None:
         """Bind to the shared context (its ACD driver sends commands to `on_command`)."""
@@ -181,6 +182,13 @@ class CallController(Handler):
             session.record.note(f"moved to {command.to_queue.queue}: {command.reason}")
         # ConnectCall / RequeueCall / DialCallback: the media is already where it should be.
 
-    def seat_registered(self, agent: AgentRef) -> None:
-        """Presence saw the seat register again."""
-        self._context().acd.apply(SeatRegistered(agent=agent))
+    def seats_changed(self, aors: frozenset[str]) -> None:
+        """Presence changed: agents whose seat (un)registered become (un)offerable."""
+        ctx = self._context()
+        for agent in ctx.center.agents:
+            ref = AgentRef(agent.tenant, agent.agent_id)
+            up = f"{agent.seat}@{ctx.center.domain}" in aors
+            if self._seat_up.get(ref) == up:
+                continue
+            self._seat_up[ref] = up
+            ctx.acd.apply(SeatRegistered(agent=ref) if up else SeatUnregistered(agent=ref))

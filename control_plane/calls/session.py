@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import secrets
 
 import structlog
@@ -208,11 +209,12 @@ class CallSession:
         if self.phase is not Phase.QUEUED:
             return
         prompts = ["queue_position_prefix", *number_prompts(position), "queue_position_suffix"]
-        minutes = round(expected_s / 60)
-        if minutes < 1:
-            prompts.append("wait_under_minute")
-        else:
-            prompts += ["wait_prefix", *number_prompts(minutes), "wait_minutes"]
+        if math.isfinite(expected_s):  # no staffed agent: no honest estimate to announce
+            minutes = round(expected_s / 60)
+            if minutes < 1:
+                prompts.append("wait_under_minute")
+            else:
+                prompts += ["wait_prefix", *number_prompts(minutes), "wait_minutes"]
         self.media.start_music(before=prompts, language=self.language)
 
     def offer(self, agent: AgentRef) -> None:
@@ -326,4 +328,8 @@ class CallSession:
             except Exception as exc:
                 self.record.note(f"media release failed: {exc}")
         self.record.ended(self.ctx.wall())
+        r = self.record
+        self.log.info("call ended", did=r.did, queue=r.queue, agent=r.agent,
+                      cause=r.hangup_cause, sip_code=r.sip_code, outcome=r.queue_outcome,
+                      offers=len(r.offers), seconds=round(r.ended_at - r.started_at, 1))
         await self.record.write(self.ctx)

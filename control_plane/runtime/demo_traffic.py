@@ -76,10 +76,68 @@ def call_traffic_spec(topo: Topology, run_dir: Path, site: SiteSecrets) -> Daemo
     return _sipp("call-traffic", directory, argv)
 
 
-def traffic_specs(topo: Topology, run_dir: Path, site: SiteSecrets) -> list[DaemonSpec]:
+def agent_phone_specs(topo: Topology, run_dir: Path, site: SiteSecrets,
+                      center: Path) -> list[DaemonSpec]:
+    """Every agent of the demo center gets a softphone behind the first edge: one SIPp that
+    keeps it registered and, as its out-of-call scenario, answers its calls after two
+    seconds of ringing and talks back (RTP echo). One socket for both, as a phone has:
+    the edge reaches the seat at the address its REGISTER came from."""
+    from control_plane.calls.center import load_center
+
+    edges = [n for n in topo.nodes if n.role is not Role.PROVINCE]
+    if not edges:
+        return []
+    edge = edges[0]
+    specs = []
+    for index, agent in enumerate(load_center(center).agents):
+        directory = (run_dir / f"agent-{agent.seat}").resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        account = SeatAccount(agent.tenant, agent.seat, topo.domain, secrets.token_hex(8))
+        add_seats(site, [account])
+        rows = directory / "seat.csv"
+        rows.write_text(f"SEQUENTIAL\n{sipp_seat_row(account)}\n", encoding="utf-8")
+        phone_ip = edge.address.rsplit(".", 1)[0] + f".{110 + index}"
+        specs.append(_sipp(f"agent-{agent.seat}", directory, (
+            "sipp", f"{edge.address}:{edge.sip_port}", "-sf",
+            str(SIPP_DIR / "agent_register.xml"), "-oocsf", str(SIPP_DIR / "answer.xml"),
+            "-inf", str(rows), "-m", "1", "-set", "expires", "60",
+            "-key", "contact_port", "5060", "-i", phone_ip, "-p", "5060",
+            "-d", "2000", "-rtp_echo", "-mi", phone_ip,
+        )))
+    return specs
+
+
+def center_caller_specs(topo: Topology, run_dir: Path, center: Path) -> list[DaemonSpec]:
+    """PSTN callers of the demo center's numbers through the second edge: each presses a
+    menu digit and stays up to 25 s (IVR, queue, agent)."""
+    from control_plane.calls.center import load_center
+    from loadtests.sipp_scenarios import center_caller
+
+    edges = [n for n in topo.nodes if n.role is not Role.PROVINCE]
+    if not edges:
+        return []
+    edge = edges[min(1, len(edges) - 1)]
+    specs = []
+    for index, number in enumerate(sorted(load_center(center).routes)):
+        directory = (run_dir / f"callers-{number}").resolve()
+        scenario = center_caller(directory, digit="1", menu_delay_ms=3000, talk_ms=25_000)
+        caller_ip = edge.address.rsplit(".", 1)[0] + f".{120 + index}"
+        specs.append(_sipp(f"callers-{number}", directory, (
+            "sipp", f"{edge.address}:{edge.sip_port}", "-sf", str(scenario),
+            "-s", number, "-r", "1", "-rp", "9000", "-l", "3", "-i", caller_ip,
+            "-p", "5060", "-mi", caller_ip,
+        )))
+    return specs
+
+
+def traffic_specs(topo: Topology, run_dir: Path, site: SiteSecrets,
+                  center: Path | None = None) -> list[DaemonSpec]:
     """Every live-traffic generator the demo runs."""
     specs = [seat_traffic_spec(topo, run_dir, site)]
     calls = call_traffic_spec(topo, run_dir, site)
     if calls is not None:
         specs.append(calls)
+    if center is not None:
+        specs += agent_phone_specs(topo, run_dir, site, center)
+        specs += center_caller_specs(topo, run_dir, center)
     return specs

@@ -224,7 +224,7 @@ def stack_specs(topo: Topology, run_dir: Path, live_traffic: bool = False, *,
     if live_traffic:
         from control_plane.runtime.demo_traffic import traffic_specs
 
-        specs += traffic_specs(topo, run_dir, site)
+        specs += traffic_specs(topo, run_dir, site, DEMO_CENTER if control_plane else None)
     return specs
 
 

@@ -7,7 +7,7 @@ lets the presence service subscribe first, dump second, and replay what arrived 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,16 @@ class SeatRegistry:
     def __init__(self, edge_names: Mapping[str, str] | None = None) -> None:
         self._edge_names = dict(edge_names or {})
         self._seats: dict[tuple[str, str], Seat] = {}
+        # Told the registered AoRs after every change (the call controller's ACD listens).
+        self.on_change: Callable[[frozenset[str]], None] | None = None
+
+    def aors(self) -> frozenset[str]:
+        """Every AoR with at least one registered contact."""
+        return frozenset(aor for aor, _ in self._seats)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.aors())
 
     def __len__(self) -> int:
         return len(self._seats)
@@ -79,18 +89,25 @@ class SeatRegistry:
                         str(event.get("user_agent", "")), str(event.get("node", "")))
             changed = self._seats.get(key) != seat
             self._seats[key] = seat
+            if changed:
+                self._changed()
             return changed
         if kind in REMOVING_EVENTS:
             if contact in ("", "*"):
                 before = len(self._seats)
                 self._seats = {k: v for k, v in self._seats.items() if k[0] != aor}
-                return len(self._seats) != before
-            return self._seats.pop(key, None) is not None
+                removed = len(self._seats) != before
+            else:
+                removed = self._seats.pop(key, None) is not None
+            if removed:
+                self._changed()
+            return removed
         raise PresenceEventError(f"unknown presence event {kind!r}")
 
     def replace_from_dump(self, dump: Mapping[str, Any], core: str) -> None:
         """Make the seat list exactly what a registrar's ``ul.dump`` reports."""
         self._seats = {(s.aor, s.contact): s for s in self._parse_dump(dump, core)}
+        self._changed()
 
     def _parse_dump(self, dump: Mapping[str, Any], core: str) -> Iterable[Seat]:
         for domain in dump.get("Domains", []):
