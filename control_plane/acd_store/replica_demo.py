@@ -25,6 +25,7 @@ from control_plane.acd_store.codec import decode_event, encode_value
 from control_plane.acd_store.errors import AcdStoreError
 from control_plane.acd_store.redis_store import RedisAcdStore
 from control_plane.acd_store.replicated import AcdTuning, ReplicatedAcd
+from control_plane.runtime.logs import configure_logging
 
 
 def _emit(doc: dict[str, Any]) -> None:
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lease-ttl", type=float, default=2.0, help="lease TTL in seconds")
     parser.add_argument("--checkpoint-every", type=int, default=50)
     args = parser.parse_args(argv)
+    configure_logging()  # JSON lines on stderr: stdout carries the protocol
     tuning = AcdTuning(lease_ttl_s=args.lease_ttl, checkpoint_every=args.checkpoint_every)
     asyncio.run(serve(args.redis, args.replica, tuning))
 
