@@ -191,15 +191,20 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
 
     backend = await asyncio.to_thread(app[CHDB].backend)
     try:
-        service, sink = await start_controller(settings, topo, backend)
+        service, sink = await start_controller(settings, topo, backend, app[METRICS])
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service
+    from analytics.sink.metrics import SinkCollector
+
+    collector = SinkCollector(sink, "chdb")
+    app[METRICS].registry.register(collector)
     # Presence drives who can be offered: an agent whose seat is not registered is not.
     app[SEATS].on_change = service.controller.seats_changed
     service.controller.seats_changed(app[SEATS].aors())
     yield
     app[SEATS].on_change = None
+    app[METRICS].registry.unregister(collector)
     await service.stop()
     await sink.close()
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from control_plane.calls.acd_driver import AcdDriver
 from control_plane.calls.center import CenterConfig
+from control_plane.calls.metrics import CallMetrics
 from control_plane.ivr.prompts import PromptLibrary
 from control_plane.media.ng import NgClient
 from control_plane.sipstack.peer import Peer
@@ -46,6 +47,7 @@ class ControllerContext:
     ring_timeout_s: float = 15.0
     wall: Callable[[], float] = field(default=time.time)
     legs: dict[str, AgentLeg] = field(default_factory=dict)  # by the leg's own Call-ID
+    metrics: CallMetrics = field(default_factory=lambda: CallMetrics(None))
 
     def pseudonym(self, number: str) -> str:
         """A caller's stable pseudonymous key (analysts never read numbers, DESIGN §8)."""

@@ -12,15 +12,20 @@ from dataclasses import dataclass
 
 import structlog
 
+from control_plane.acd.commands import DecisionRecord
 from control_plane.acd.engine import Engine
 from control_plane.acd.events import QueueUpserted, TenantUpserted
+from control_plane.acd.model import QueueRef
 from control_plane.calls.acd_driver import AcdDriver, DecisionSink
 from control_plane.calls.center import CenterConfig
 from control_plane.calls.context import ControllerContext, RecordSink, Webhook
 from control_plane.calls.controller import CallController
+from control_plane.calls.metrics import CallMetrics, gauge_sampler, run_sampler
+from control_plane.calls.session import Phase
 from control_plane.ivr.prompts import PromptLibrary
 from control_plane.media.dtmf import DtmfListener
 from control_plane.media.ng import NgClient
+from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.ua import UserAgent
 from control_plane.topology.model import Role, Topology
@@ -42,7 +47,8 @@ class CallControllerService:
     def __init__(self, *, topology: Topology, center: CenterConfig, prompts: PromptLibrary,
                  records: RecordSink, webhook: Webhook | None = None,
                  on_decision: DecisionSink | None = None,
-                 settings: ControllerSettings | None = None) -> None:
+                 settings: ControllerSettings | None = None,
+                 metrics: ControlPlaneMetrics | None = None) -> None:
         self.topology = topology
         self.center = center
         self.prompts = prompts
@@ -50,6 +56,9 @@ class CallControllerService:
         self.webhook = webhook
         self.on_decision = on_decision
         self.settings = settings or ControllerSettings()
+        self.metrics = metrics
+        self.call_metrics = CallMetrics(metrics)
+        self._sampler: asyncio.Task[None] | None = None
         self.controller = CallController(max_calls=self.settings.max_calls)
         self.ua: UserAgent | None = None
         self.ng: NgClient | None = None
@@ -68,27 +77,47 @@ class CallControllerService:
                             hosts={topo.core_pair_host: cores[0]})
         await self.ua.start()
         self.ng = NgClient((topo.rtpengine.address, topo.rtpengine.ng_port), timeout=1.0,
-                           retries=2)
+                           retries=2, on_round_trip=self.call_metrics.ng_round_trip)
         await self.ng.start()
         self.dtmf = DtmfListener((cp.address, cp.dtmf_port), self.controller.on_dtmf)
         await self.dtmf.start()
         engine = Engine(clock=time.perf_counter)
         self.driver = AcdDriver(engine, on_command=self.controller.on_command,
-                                on_decision=self.on_decision)
+                                on_decision=self._decided)
         for tenant in self.center.tenants.values():
             self.driver.apply(TenantUpserted(config=tenant))
         for queue in self.center.queues.values():
             self.driver.apply(QueueUpserted(config=queue))
         ctx = ControllerContext(ua=self.ua, ng=self.ng, center=self.center,
                                 prompts=self.prompts, acd=self.driver, records=self.records,
-                                core=cores[0], node=cp.name, webhook=self.webhook)
+                                core=cores[0], node=cp.name, webhook=self.webhook,
+                                metrics=self.call_metrics)
         self.controller.attach(ctx)
         self.controller.login_agents()
+        if self.metrics is not None:
+            sample = gauge_sampler(self.metrics, self.center, waiting=engine.waiting,
+                                   oldest=self._oldest_wait,
+                                   agent_state=lambda a: engine.agent_state(a).value,
+                                   active=lambda: len(self.controller.sessions))
+            self._sampler = asyncio.get_running_loop().create_task(run_sampler(sample))
         log.info("call controller started", sip=f"{cp.address}:{cp.sip_port}",
                  agents=len(self.center.agents), numbers=len(self.center.routes))
 
+    def _decided(self, record: DecisionRecord) -> None:
+        self.call_metrics.decided(record.elapsed_us)
+        if self.on_decision is not None:
+            self.on_decision(record)
+
+    def _oldest_wait(self, queue: QueueRef) -> float:
+        now = time.time()
+        waits = [now - s.record.enqueued_at for s in self.controller.sessions.values()
+                 if s.phase is Phase.QUEUED and (s.route.tenant, s.record.queue) == queue]
+        return max(waits, default=0.0)
+
     async def stop(self) -> None:
         """End every call (BYE, records written), then close the sockets."""
+        if self._sampler is not None:
+            self._sampler.cancel()
         sessions = list(self.controller.sessions.values())
         for session in sessions:
             session.end("controller_shutdown")

@@ -190,6 +190,7 @@ class CallSession:
         """Put the caller in ``queue`` with music on hold."""
         self.phase = Phase.QUEUED
         self.record.queued(queue, self.ctx.wall())
+        self.ctx.metrics.queued(self.route.tenant, queue)
         self.media.start_music(language=self.language)
         attributes = dict(outcome.variables) if outcome else {}
         if outcome and outcome.skill:
@@ -266,6 +267,11 @@ class CallSession:
         self.agent_leg = leg
         self.record.connected(leg.agent.agent, self.ctx.wall(), leg.ring_ms())
         self.record.offer(leg.agent.agent, "answered", response.status)
+        waited = self.ctx.wall() - self.record.enqueued_at
+        config = self.ctx.center.queues.get((self.route.tenant, self.record.queue))
+        self.ctx.metrics.answered(
+            self.route.tenant, self.record.queue, waited_s=waited,
+            threshold_s=config.service_level.threshold_s if config else 20.0)
         self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
 
     def finished_in_acd(self, outcome: CallOutcome, waited_s: float) -> None:
@@ -310,6 +316,8 @@ class CallSession:
         for leg in list(self.offers.values()):
             leg.withdraw()
         if phase is Phase.QUEUED and self.record.queue_outcome is None:
+            self.ctx.metrics.abandoned(self.route.tenant, self.record.queue,
+                                       waited_s=self.ctx.wall() - self.record.enqueued_at)
             self.ctx.acd.apply(CallAbandoned(call=self.ref))
         if phase is Phase.CONNECTED and self.agent_leg is not None:
             self.agent_leg.hang_up()

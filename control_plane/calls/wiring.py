@@ -11,6 +11,7 @@ from control_plane.calls.analytics_records import SinkRecords
 from control_plane.calls.center import CenterConfigError, load_center
 from control_plane.calls.service import CallControllerService, ControllerSettings
 from control_plane.ivr.prompts import PromptError, build_prompts
+from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.topology.model import Topology
 
@@ -19,8 +20,9 @@ class ControllerSetupError(RuntimeError):
     """The controller cannot start; the message says which file or tool is at fault."""
 
 
-async def start_controller(settings: Settings, topology: Topology,
-                           backend: AnalyticsBackend) -> tuple[CallControllerService, EventSink]:
+async def start_controller(settings: Settings, topology: Topology, backend: AnalyticsBackend,
+                           metrics: ControlPlaneMetrics | None = None,
+                           ) -> tuple[CallControllerService, EventSink]:
     """Prompts built, center loaded, records sink started, controller listening."""
     calls = settings.calls
     try:
@@ -32,7 +34,7 @@ async def start_controller(settings: Settings, topology: Topology,
     await sink.start()
     service = CallControllerService(
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
-        settings=ControllerSettings(max_calls=calls.max_calls),
+        settings=ControllerSettings(max_calls=calls.max_calls), metrics=metrics,
     )
     try:
         await service.start()

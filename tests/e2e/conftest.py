@@ -20,6 +20,7 @@ from control_plane.calls.service import CallControllerService
 from control_plane.calls.session import CallSession
 from control_plane.db.credentials import SeatAccount
 from control_plane.ivr.prompts import PromptLibrary, build_prompts
+from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.stack import Stack
 from control_plane.topology.model import Topology
 from tests.support import free_prefix, relocated_demo, seat_accounts
@@ -81,7 +82,8 @@ async def controller(call_stack: CallStack,
     sink = EventSink(backend, spool)
     await sink.start()
     service = CallControllerService(topology=call_stack.topo, center=call_stack.center,
-                                    prompts=call_stack.prompts, records=SinkRecords(sink))
+                                    prompts=call_stack.prompts, records=SinkRecords(sink),
+                                    metrics=ControlPlaneMetrics())
     running = RunningController(service, sink, backend)
     service.controller.on_session_end = running.finished.append
     await service.start()

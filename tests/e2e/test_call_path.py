@@ -72,3 +72,8 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
         "SELECT node, digits FROM {db}.ivr_events FINAL "
         f"WHERE call_id = '{answer.call_id}' AND kind = 'choice' ORDER BY at, node")
     assert choices == [("menu", "2"), ("support_menu", "2")]
+    assert controller.service.metrics is not None
+    registry = controller.service.metrics.registry
+    labels = {"tenant": "acme", "queue": "support"}
+    assert registry.get_sample_value("cc_queue_calls_offered_total", labels) == 1
+    assert registry.get_sample_value("cc_queue_calls_answered_total", labels) == 1
