@@ -27,11 +27,18 @@ VOICE = bytes(range(1, 127)) + bytes(range(128, 162))
 DIGIT_EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 
 
-def offer_sdp(address: str, port: int) -> str:
-    """A handset's offer: PCMU + telephone-event."""
-    return (f"v=0\r\no=caller 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
-            f"m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n")
+HANDSET = ((0, "PCMU/8000"), (101, "telephone-event/8000"))
+
+
+def offer_sdp(address: str, port: int,
+              codecs: tuple[tuple[int, str], ...] = HANDSET) -> str:
+    """A handset's offer (by default PCMU + telephone-event)."""
+    lines = [f"v=0\r\no=caller 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n",
+             f"m=audio {port} RTP/AVP {' '.join(str(pt) for pt, _ in codecs)}\r\n"]
+    lines += [f"a=rtpmap:{pt} {name}\r\n" for pt, name in codecs]
+    if any(name.startswith("telephone-event") for _, name in codecs):
+        lines.append("a=fmtp:101 0-15\r\n")
+    return "".join(lines) + "a=sendrecv\r\n"
 
 
 def sdp_target(sdp: str) -> tuple[str, int]:
@@ -136,7 +143,8 @@ class Caller:
         return cls(ua, rtp)
 
     async def call(self, number: str, domain: str, edge: Peer, *,
-                   caller_number: str = "13800001111") -> SipResponse:
+                   caller_number: str = "13800001111",
+                   codecs: tuple[tuple[int, str], ...] = HANDSET) -> SipResponse:
         """INVITE ``number`` through ``edge``; starts talking once answered."""
         address = self.ua.transport.host
         assert self.rtp.transport is not None
@@ -144,7 +152,7 @@ class Caller:
         request = self.ua.new_request(
             "INVITE", SipUri(host=domain, user=number),
             headers=(("Content-Type", "application/sdp"),),
-            body=offer_sdp(address, port).encode(),
+            body=offer_sdp(address, port, codecs).encode(),
         )
         me = Address(SipUri(host="pstn.example", user=caller_number))
         request = request.evolve(from_=me.with_tag(new_tag()))

@@ -16,6 +16,7 @@ from control_plane.acd import commands as cmd
 from control_plane.acd.events import AgentLoggedIn, SeatRegistered, SeatUnregistered
 from control_plane.acd.model import AgentRef
 from control_plane.calls.context import ControllerContext
+from control_plane.calls.records import CallRecord
 from control_plane.calls.session import CallSession
 from control_plane.media.dtmf import DtmfEvent
 from control_plane.sipstack.dialog import Dialog
@@ -24,6 +25,7 @@ from control_plane.sipstack.message import SipRequest
 from control_plane.sipstack.uri import SipUri
 
 log = structlog.get_logger(__name__)
+OPERATOR_TENANT = "operator"
 
 
 class CallController(Handler):
@@ -35,6 +37,7 @@ class CallController(Handler):
         self.max_calls = max_calls
         self.on_session_end: Callable[[CallSession], None] = lambda s: None
         self._seat_up: dict[AgentRef, bool] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def attach(self, ctx: ControllerContext) -> None:
         """Bind to the shared context (its ACD driver sends commands to `on_command`)."""
@@ -81,6 +84,7 @@ class CallController(Handler):
         if route is None:
             log.warning("unknown number", number=number, call_id=request.call_id)
             incoming.respond(404, "Unknown Number")
+            self._record_refusal(incoming, number or "", 404, "unknown number")
             return
         if len(self.sessions) >= self.max_calls:
             incoming.respond(503, "Controller Busy", headers=(("Retry-After", "5"),))
@@ -90,6 +94,21 @@ class CallController(Handler):
         session.start()
         assert session.task is not None
         session.task.add_done_callback(lambda _: self._session_done(session))
+
+    def _record_refusal(self, incoming: IncomingRequest, number: str, status: int,
+                        why: str) -> None:
+        # A number routed nowhere belongs to no tenant: the operator's own records hold it.
+        ctx = self._context()
+        request = incoming.request
+        uri = request.from_.uri
+        record = CallRecord(call_id=request.call_id, tenant=OPERATOR_TENANT, did=number,
+                            caller=uri.user or "" if isinstance(uri, SipUri) else "",
+                            started_at=ctx.wall())
+        record.refused(status, why)
+        record.ended(ctx.wall())
+        task = asyncio.get_running_loop().create_task(record.write(ctx))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _session_done(self, session: CallSession) -> None:
         self.sessions.pop(session.call_id, None)

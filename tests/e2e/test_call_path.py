@@ -77,3 +77,55 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
     labels = {"tenant": "acme", "queue": "support"}
     assert registry.get_sample_value("cc_queue_calls_offered_total", labels) == 1
     assert registry.get_sample_value("cc_queue_calls_answered_total", labels) == 1
+
+
+async def test_caller_who_hangs_up_in_the_queue_is_an_abandon_everywhere(
+    call_stack: CallStack, controller: RunningController,
+) -> None:
+    caller = await Caller.open(seat_ip(call_stack.topo, 171))
+    try:
+        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        assert answer.status == 200
+        session = controller.service.controller.sessions[answer.call_id]
+        await asyncio.sleep(0.5)
+        await caller.rtp.press("1")  # sales: nobody holds the skill, the caller waits
+        await until(lambda: session.phase is Phase.QUEUED, within=20, why=session.record)
+        heard = caller.rtp.received
+        await until(lambda: caller.rtp.received - heard > 30, within=5)  # music on hold
+        await caller.hang_up()
+        await until(lambda: session in controller.finished, within=10)
+    finally:
+        await caller.close()
+    await controller.sink.flush()
+    cdr = controller.rows("SELECT hangup_cause, queue, agent FROM {db}.cdr FINAL "
+                          f"WHERE call_id = '{answer.call_id}'")
+    assert cdr == [("caller", "sales", "")]
+    segment = controller.rows("SELECT outcome FROM {db}.queue_calls FINAL "
+                              f"WHERE call_id = '{answer.call_id}'")
+    assert segment == [("abandoned",)]
+    assert controller.service.metrics is not None
+    abandoned = controller.service.metrics.registry.get_sample_value(
+        "cc_queue_calls_abandoned_total", {"tenant": "acme", "queue": "sales"})
+    assert abandoned == 1
+
+
+async def test_unknown_number_and_unplayable_codec_get_clear_sip_answers(
+    call_stack: CallStack, controller: RunningController,
+) -> None:
+    caller = await Caller.open(seat_ip(call_stack.topo, 172))
+    try:
+        # In the center's number range but routed nowhere: the controller says so.
+        unknown = await caller.call("4008999999", "cc.local", _edge(call_stack, "county-1"))
+        assert (unknown.status, unknown.reason) == (404, "Unknown Number")
+        # A handset offering G.723 only: no prompt can be played to it.
+        only_g723 = await caller.call("4008000003", "cc.local", _edge(call_stack, "county-1"),
+                                      codecs=((4, "G723/8000"),))
+        assert only_g723.status == 488
+        assert "no codec we can play" in (only_g723.header("Reason") or "")
+    finally:
+        await caller.close()
+    await until(lambda: len(controller.finished) >= 1, within=10)
+    await controller.sink.flush()
+    codes = controller.rows("SELECT tenant, did, sip_code FROM {db}.cdr FINAL ORDER BY sip_code")
+    # Both refusals are recorded; a number routed nowhere under the operator.
+    assert codes == [("operator", "4008999999", 404), ("acme", "4008000003", 488)]
