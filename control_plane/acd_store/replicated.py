@@ -36,7 +36,13 @@ from control_plane.acd.commands import Command, DecisionRecord
 from control_plane.acd.engine import Engine, Outcome
 from control_plane.acd.events import Event, OfferRejected, TimerFired
 from control_plane.acd.model import CallState
-from control_plane.acd_store.errors import LeaseLost, LogConflict, NotOwner, StoreUnavailable
+from control_plane.acd_store.errors import (
+    AcdStoreError,
+    LeaseLost,
+    LogConflict,
+    NotOwner,
+    StoreUnavailable,
+)
 from control_plane.acd_store.partition import OwnedPartition, partition_of, replay
 from control_plane.acd_store.ports import AcdStore, Lease, check_id
 
@@ -227,7 +233,9 @@ class ReplicatedAcd:
                 raise LeaseLost(part.key, part.lease.epoch)
             seq = part.seq
             try:
-                if time.monotonic() >= part.valid_until:
+                # renew on the way when the watcher is late (or not started): a third of
+                # the TTL before the lease could lapse in the store
+                if time.monotonic() >= part.valid_until - self.tuning.lease_ttl_s / 3:
                     await self._renew(part)
                 if part.broken:
                     await part.catch_up()
@@ -297,11 +305,11 @@ class ReplicatedAcd:
     async def _fire(self, part: OwnedPartition) -> None:
         try:
             await self._apply_to(part, TimerFired())
-        except (StoreUnavailable, NotOwner) as exc:
+        except LeaseLost:
+            pass  # dropped already; the watcher claims the partition again if it is free
+        except AcdStoreError as exc:  # unavailable, or a record we cannot read: retry
             log.warning("acd timer deferred", partition=part.key, error=str(exc))
             self._rearm(part, self.tuning.retry_s)
-        except LeaseLost:
-            pass  # dropped already
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)
@@ -316,6 +324,8 @@ class ReplicatedAcd:
                 await self._watch_once()
             except StoreUnavailable as exc:
                 log.warning("acd lease watcher: store unavailable", error=str(exc))
+            except AcdStoreError:  # e.g. a corrupt record in a partition to take over
+                log.exception("acd lease watcher failed; retrying")
             await asyncio.sleep(period)
 
     async def _watch_once(self) -> None:
