@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from control_plane.api import (
+    agent_routes,
     config_ivr,
     config_links,
     config_routes,
@@ -16,13 +17,16 @@ from control_plane.api import (
     config_tenants,
     crm_routes,
     crm_transfer,
+    supervisor_routes,
+    supervisor_stats,
 )
 from control_plane.api.config_db import config_database
 from control_plane.api.routes import RouteTable
 
 ROUTE_TABLES: tuple[RouteTable, ...] = (
     config_tenants.ROUTES, config_routes.ROUTES, config_links.ROUTES, config_ivr.ROUTES,
-    config_seats.ROUTES, crm_transfer.ROUTES, crm_routes.ROUTES,
+    config_seats.ROUTES, crm_transfer.ROUTES, crm_routes.ROUTES, agent_routes.ROUTES,
+    supervisor_routes.ROUTES, supervisor_stats.ROUTES,
 )
 
 

@@ -17,7 +17,7 @@ from control_plane.api.routes import RouteTable, body, query, reply
 from control_plane.db.repos import tenancy
 
 ROUTES = RouteTable()
-_ONE = r"/api/v1/tenants/{tenant_id:[a-z0-9][a-z0-9-]{0,63}}"
+_ONE = r"/api/v1/tenants/{tenant_id:[a-z0-9][a-z0-9-]*}"
 
 
 class TenantIn(BaseModel):

@@ -220,8 +220,8 @@ async def add_customer_phone(request: web.Request) -> web.Response:
         status=201)
 
 
-@ROUTES.route("DELETE", _PHONES + r"/{number:\+[0-9]{2,15}}", permission="customers.write",
-              summary="Remove a customer's number", tags=("customers",), query=TenantQuery,
+@ROUTES.route("DELETE", _PHONES + r"/{number:\+[0-9]+}",
+              permission="customers.write", summary="Remove a customer's number", tags=("customers",), query=TenantQuery,
               status=204, errors=(ResourceNotFound,))
 async def remove_customer_phone(request: web.Request) -> web.Response:
     """Take the number from the customer; 404 if they did not have it."""

@@ -24,7 +24,7 @@ async def _customer(client: Client, **extra: Any) -> dict[str, Any]:
     status, made = await client.call("POST", "/api/v1/customers", {
         "name": "Wang Fang", "phones": ["+8613800138000"], **extra})
     assert status == 201, made
-    return made
+    return dict(made)
 
 
 async def test_customer_and_interactions_round_trip(any_center: Center) -> None:
