@@ -90,6 +90,17 @@ def replay(snapshot: LogSnapshot, partition: str,
     return engine, rng
 
 
+@dataclass(frozen=True, slots=True)
+class LiveCallView:
+    """A live call as the owner sees it: where it is and since when it waits."""
+
+    queue: str
+    call: str
+    state: CallState
+    position: int | None
+    arrived_at: float
+
+
 @dataclass(eq=False)
 class OwnedPartition:
     """An engine this replica runs because it holds the partition's lease."""
@@ -227,6 +238,15 @@ class OwnedPartition:
             else:
                 refused.append((call, agent))
         return refused
+
+    def live_calls(self) -> tuple[LiveCallView, ...]:
+        """Every live call, by queue then position then arrival."""
+        engine = self.engine
+        views = [LiveCallView(c.queue.ref.queue, c.ref.call, c.state, engine.position(c.ref),
+                              c.arrived_at) for c in engine.state.calls.values()]
+        inf = float("inf")
+        views.sort(key=lambda v: (v.queue, v.position or inf, v.arrived_at, v.call))
+        return tuple(views)
 
     async def checkpoint(self) -> None:
         """Write the engine's state as of `seq` and let the store drop older entries."""

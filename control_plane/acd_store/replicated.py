@@ -35,7 +35,6 @@ import structlog
 from control_plane.acd.commands import Command, DecisionRecord
 from control_plane.acd.engine import Engine, Outcome
 from control_plane.acd.events import Event, OfferRejected, TimerFired
-from control_plane.acd.model import CallState
 from control_plane.acd_store.errors import (
     AcdStoreError,
     LeaseLost,
@@ -43,7 +42,12 @@ from control_plane.acd_store.errors import (
     NotOwner,
     StoreUnavailable,
 )
-from control_plane.acd_store.partition import OwnedPartition, partition_of, replay
+from control_plane.acd_store.partition import (
+    LiveCallView,
+    OwnedPartition,
+    partition_of,
+    replay,
+)
 from control_plane.acd_store.ports import AcdStore, Lease, check_id
 
 log = structlog.get_logger(__name__)
@@ -51,17 +55,6 @@ log = structlog.get_logger(__name__)
 CommandSink = Callable[[Command], None]
 DecisionSink = Callable[[DecisionRecord], None]
 OwnershipSink = Callable[[str, bool], None]
-
-
-@dataclass(frozen=True, slots=True)
-class LiveCallView:
-    """A live call as the owner sees it: where it is and since when it waits."""
-
-    queue: str
-    call: str
-    state: CallState
-    position: int | None
-    arrived_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +155,8 @@ class ReplicatedAcd:
 
     def live_calls(self, partition: str) -> tuple[LiveCallView, ...]:
         """Every live call of an owned partition, by queue then position then arrival."""
-        engine = self.engine(partition)
-        if engine is None:
-            return ()
-        views = [LiveCallView(c.queue.ref.queue, c.ref.call, c.state, engine.position(c.ref),
-                              c.arrived_at) for c in engine.state.calls.values()]
-        inf = float("inf")
-        views.sort(key=lambda v: (v.queue, v.position or inf, v.arrived_at, v.call))
-        return tuple(views)
+        part = self._parts.get(partition)
+        return () if part is None else part.live_calls()
 
     # -- ownership
 
