@@ -221,8 +221,8 @@ async def add_customer_phone(request: web.Request) -> web.Response:
 
 
 @ROUTES.route("DELETE", _PHONES + r"/{number:\+[0-9]+}",
-              permission="customers.write", summary="Remove a customer's number", tags=("customers",), query=TenantQuery,
-              status=204, errors=(ResourceNotFound,))
+              permission="customers.write", summary="Remove a customer's number",
+              tags=("customers",), query=TenantQuery, status=204, errors=(ResourceNotFound,))
 async def remove_customer_phone(request: web.Request) -> web.Response:
     """Take the number from the customer; 404 if they did not have it."""
     tenant, key, number = tenant_of(request), path_id(request), request.match_info["number"]
