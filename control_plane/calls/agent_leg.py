@@ -34,10 +34,13 @@ UNREACHABLE = frozenset({404, 410, 480})
 class AgentLeg:
     """The INVITE to one agent's seat for one call, until it is answered or given up."""
 
-    def __init__(self, session: CallSession, agent: AgentRef, seat: str) -> None:
+    def __init__(self, session: CallSession, agent: AgentRef, seat: str, *,
+                 headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.session = session
         self.agent = agent
         self.seat = seat
+        self.headers = headers
+        self.offered_sdp = ""  # what we sent the seat (re-sent when it puts the caller on hold)
         self.out: OutgoingInvite | None = None
         self.dialog: Dialog | None = None
         self.withdrawn = False  # the ACD (or the caller's hangup) called this offer off
@@ -65,13 +68,15 @@ class AgentLeg:
         except Exception as exc:
             log.error("media offer for agent failed", agent=self.agent.agent, error=str(exc))
             self.status = 500
-            session.offer_failed(self, declined=True)
+            self.failed(declined=True)
             return
         if self.withdrawn:
             return
+        self.offered_sdp = offered.sdp
         request = ctx.ua.new_request(
             "INVITE", SipUri(host=ctx.center.domain, user=self.seat),
-            headers=(("Content-Type", "application/sdp"),), body=offered.sdp.encode(),
+            headers=(("Content-Type", "application/sdp"), *self.headers),
+            body=offered.sdp.encode(),
         )
         caller = Address(SipUri(host=ctx.center.domain, user=session.caller or "anonymous"),
                          display_name=session.caller or None)
@@ -85,10 +90,17 @@ class AgentLeg:
             if self.out.cancelled or self.withdrawn:
                 return  # the stack already hung up the late answer (CANCEL/200 race)
             self.answered_at = ctx.wall()
-            await session.agent_answered(self, response)
+            await self.answered(response)
         elif not self.withdrawn:
-            session.offer_failed(self, declined=response.status in DECLINED
-                                 or response.status in UNREACHABLE)
+            self.failed(declined=response.status in DECLINED or response.status in UNREACHABLE)
+
+    async def answered(self, response: SipResponse) -> None:
+        """The seat answered: the session connects it."""
+        await self.session.agent_answered(self, response)
+
+    def failed(self, *, declined: bool) -> None:
+        """The seat did not take the call: the session tells the ACD."""
+        self.session.offer_failed(self, declined=declined)
 
     def _provisional(self, response: SipResponse) -> None:
         if response.status in (180, 183) and self.rang_at is None:
@@ -104,6 +116,10 @@ class AgentLeg:
         elif not self.out.final.done():
             self.out.cancel()
 
+    def ended(self) -> None:
+        """The seat hung up (BYE)."""
+        self.session.agent_gone(self)
+
     def hang_up(self) -> None:
         """BYE the agent's dialog if it is up."""
         dialog, self.dialog = self.dialog, None
@@ -115,3 +131,21 @@ class AgentLeg:
         if self.answered_at is None:
             return 0
         return int((self.answered_at - (self.rang_at or self.offered_at)) * 1000)
+
+
+class TransferLeg(AgentLeg):
+    """A blind or attended transfer's leg to a seat or a number: the ACD is not involved;
+    on answer the caller is connected to it, otherwise the caller hears why and the call
+    ends (the transferring agent is already gone)."""
+
+    async def answered(self, response: SipResponse) -> None:
+        """The target answered."""
+        from control_plane.calls.incall import transfer_answered
+
+        await transfer_answered(self.session, self, response)
+
+    def failed(self, *, declined: bool) -> None:
+        """The target did not answer."""
+        from control_plane.calls.incall import transfer_failed
+
+        transfer_failed(self.session, self)

@@ -15,7 +15,9 @@ import structlog
 from control_plane.acd import commands as cmd
 from control_plane.acd.events import AgentLoggedIn, SeatRegistered, SeatUnregistered
 from control_plane.acd.model import AgentRef
+from control_plane.calls.agent_leg import AgentLeg
 from control_plane.calls.context import ControllerContext
+from control_plane.calls.incall import agent_refer, agent_reinvite
 from control_plane.calls.records import CallRecord
 from control_plane.calls.session import CallSession
 from control_plane.media.dtmf import DtmfEvent
@@ -64,14 +66,26 @@ class CallController(Handler):
         request = incoming.request
         if request.method == "INVITE" and incoming.dialog is None:
             self._new_call(incoming)
+        elif request.method == "BYE":
+            return
+        elif (leg := self._context().legs.get(request.call_id)) is not None:
+            self._from_leg(leg, incoming)
         elif request.method == "INVITE":
             self._reinvite(incoming)
         elif request.method == "INFO":
             self._info(incoming)
-        elif request.method == "BYE":
-            return
         else:
             incoming.respond(501 if incoming.dialog is None else 200)
+
+    def _from_leg(self, leg: AgentLeg, incoming: IncomingRequest) -> None:
+        method = incoming.request.method
+        session = leg.session
+        if method == "INVITE":
+            session.spawn(agent_reinvite(session, leg, incoming))
+        elif method == "REFER":
+            agent_refer(session, leg, incoming)
+        else:  # INFO, NOTIFY, UPDATE without SDP: nothing to do but acknowledge
+            incoming.respond(200)
 
     def _new_call(self, incoming: IncomingRequest) -> None:
         ctx = self._context()
@@ -155,7 +169,7 @@ class CallController(Handler):
             return
         leg = self._context().legs.get(dialog.call_id)
         if leg is not None:
-            leg.session.agent_gone(leg)
+            leg.ended()
 
     # ----- media -----
 
@@ -170,7 +184,12 @@ class CallController(Handler):
     def on_command(self, command: cmd.Command) -> None:
         """Carry out one ACD command on its call."""
         call = getattr(command, "call", None)
-        session = self.sessions.get(call.call) if call is not None else None
+        # A call sent back to a queue by its agent runs as "<call-id>#<segment>".
+        session = self.sessions.get(call.call.split("#", 1)[0]) if call is not None else None
+        if session is not None and call != session.ref:
+            log.info("acd command for an earlier segment", command=type(command).__name__)
+            if not isinstance(command, cmd.CallFinished):
+                return
         if isinstance(command, cmd.PauseAgent):
             log.info("agent paused", agent=command.agent.agent, reason=command.reason)
             return

@@ -57,7 +57,10 @@ class CallRecord:
     voicemail: bool = False
     voicemail_span: tuple[float, float] = (0.0, 0.0)
     rtp_packets: int = 0
+    hold_s: float = 0.0
+    transferred: bool = False
     offers: list[Offer] = field(default_factory=list)
+    closed_segments: list[dict[str, object]] = field(default_factory=list)
     ivr_steps: list[tuple[str, str, str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -114,6 +117,27 @@ class CallRecord:
         self.ended_at = at
         self.hangup_cause = self.hangup_cause or "unknown"
 
+    def _segment_row(self, pseudonym: str, ended_at: float) -> dict[str, object]:
+        n = len(self.closed_segments)
+        talk_ms = int((ended_at - self.connected_at) * 1000) if self.agent else 0
+        return {
+            "event_id": f"{self.call_id}:q{n}", "tenant": self.tenant, "queue": self.queue,
+            "call_id": self.call_id, "segment": n, "caller_key": pseudonym,
+            "enqueued_at": self.enqueued_at, "outcome": self.queue_outcome or "abandoned",
+            "wait_ms": int(self.waited_s * 1000), "ring_ms": self.ring_ms,
+            "talk_ms": talk_ms, "hold_ms": int(self.hold_s * 1000), "agent": self.agent,
+            "transferred": int(self.transferred),
+        }
+
+    def close_segment(self, at: float) -> None:
+        """The agent sent the caller back to a queue at ``at``: this segment is over (its
+        row is kept; the pseudonym is filled in when written)."""
+        row = self._segment_row("", at)
+        row["transferred"] = 1
+        self.closed_segments.append(row)
+        self.queue_outcome, self.agent, self.ring_ms, self.hold_s = None, "", 0, 0.0
+        self.connected_at, self.waited_s = 0.0, 0.0
+
     def rows(self, pseudonym: str) -> list[tuple[str, dict[str, object]]]:
         """The analytics rows of this call."""
         rows: list[tuple[str, dict[str, object]]] = [("cdr", {
@@ -123,16 +147,10 @@ class CallRecord:
             "ended_at": self.ended_at, "sip_code": self.sip_code or 500,
             "hangup_cause": self.hangup_cause, "queue": self.queue, "agent": self.agent,
         })]
+        for row in self.closed_segments:
+            rows.append(("queue_calls", {**row, "caller_key": pseudonym}))
         if self.queue and not self.voicemail:
-            outcome = self.queue_outcome or "abandoned"
-            talk_ms = int((self.ended_at - self.connected_at) * 1000) if self.agent else 0
-            rows.append(("queue_calls", {
-                "event_id": f"{self.call_id}:q0", "tenant": self.tenant, "queue": self.queue,
-                "call_id": self.call_id, "segment": 0, "caller_key": pseudonym,
-                "enqueued_at": self.enqueued_at, "outcome": outcome,
-                "wait_ms": int(self.waited_s * 1000), "ring_ms": self.ring_ms,
-                "talk_ms": talk_ms, "agent": self.agent,
-            }))
+            rows.append(("queue_calls", self._segment_row(pseudonym, self.ended_at)))
         for n, (node, kind, value, at) in enumerate(self.ivr_steps):
             rows.append(("ivr_events", {
                 "event_id": f"{self.call_id}:ivr{n}", "tenant": self.tenant,

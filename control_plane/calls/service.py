@@ -27,7 +27,7 @@ from control_plane.media.dtmf import DtmfListener
 from control_plane.media.ng import NgClient
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.sipstack.peer import Peer
-from control_plane.sipstack.ua import UserAgent
+from control_plane.sipstack.ua import DEFAULT_ALLOW, UserAgent
 from control_plane.topology.model import Role, Topology
 
 log = structlog.get_logger(__name__)
@@ -74,7 +74,8 @@ class CallControllerService:
         cp = topo.control_plane
         cores = self._cores()
         self.ua = UserAgent(cp.address, cp.sip_port, handler=self.controller, user="cc",
-                            hosts={topo.core_pair_host: cores[0]})
+                            hosts={topo.core_pair_host: cores[0]},
+                            allow=(*DEFAULT_ALLOW, "REFER", "NOTIFY"))
         await self.ua.start()
         self.ng = NgClient((topo.rtpengine.address, topo.rtpengine.ng_port), timeout=1.0,
                            retries=2, on_round_trip=self.call_metrics.ng_round_trip)

@@ -12,6 +12,7 @@ import asyncio
 import enum
 import math
 import secrets
+from collections.abc import Coroutine
 
 import structlog
 
@@ -77,6 +78,13 @@ class CallSession:
                                  caller_tag=self.caller_tag)
         self.offers: dict[AgentRef, AgentLeg] = {}
         self.agent_leg: AgentLeg | None = None
+        self.transfer_leg: AgentLeg | None = None
+        self.acd_connected = False  # the ACD holds this segment as connected to an agent
+        self.on_hold = False
+        self._hold_since = 0.0
+        self.segment = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.listeners: set[AgentLeg] = set()  # supervisors listening in
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
                                  caller=self.caller, started_at=ctx.wall())
         self.ended = asyncio.Event()
@@ -273,6 +281,7 @@ class CallSession:
             self.route.tenant, self.record.queue, waited_s=waited,
             threshold_s=config.service_level.threshold_s if config else 20.0)
         self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
+        self.acd_connected = True
 
     def finished_in_acd(self, outcome: CallOutcome, waited_s: float) -> None:
         """The ACD's verdict for this call's queue segment."""
@@ -305,10 +314,75 @@ class CallSession:
             self.task.cancel()
 
     def agent_gone(self, leg: AgentLeg) -> None:
-        """The connected agent hung up."""
+        """The connected agent (or transfer target) hung up."""
         if leg is self.agent_leg:
             leg.dialog = None
-            self.end("agent")
+            self.end("agent" if not self.record.transferred else "transfer_target")
+
+    # ----- in call (control_plane/calls/incall.py does the work) -----
+
+    def spawn(self, work: Coroutine[object, object, object]) -> None:
+        """Run ``work`` for this call; cancelled when the call ends."""
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.log.warning("call task failed", error=str(exc))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def hold_changed(self, on_hold: bool) -> None:
+        """Hold starts or ends (hold time goes into the records)."""
+        now = self.ctx.wall()
+        if on_hold and not self.on_hold:
+            self._hold_since = now
+        elif not on_hold and self.on_hold:
+            self.record.hold_s += now - self._hold_since
+        self.on_hold = on_hold
+
+    def release_agent(self) -> None:
+        """The agent is done with this caller: the ACD ends the segment (wrap-up follows)."""
+        if self.acd_connected:
+            self.acd_connected = False
+            self.ctx.acd.apply(CallEnded(call=self.ref))
+
+    def queue_for(self, user: str) -> str | None:
+        """The queue a transfer target names: a queue id of the tenant, or a center number
+        routed to a queue."""
+        tenant = self.route.tenant
+        if (tenant, user) in self.ctx.center.queues:
+            return user
+        route = self.ctx.center.routes.get(user)
+        if route is not None and route.tenant == tenant and route.queue is not None:
+            return route.queue
+        return None
+
+    def back_to_queue(self, queue: str) -> None:
+        """Transfer to a queue: the agent leaves, the caller gets the placeholder far side
+        again and music, in a new queue segment."""
+        leg, self.agent_leg = self.agent_leg, None
+        if leg is not None:
+            leg.hang_up()
+        self.hold_changed(False)
+        self.release_agent()
+        self.record.close_segment(self.ctx.wall())
+        self.segment += 1
+        self.ref = CallRef(self.route.tenant, f"{self.call_id}#{self.segment}")
+        self.phase = Phase.QUEUED
+
+        async def requeue() -> None:
+            offer = parse_audio(self.caller_sdp)
+            await self.ctx.ng.answer(
+                call_id=self.call_id, from_tag=self.caller_tag, to_tag=self.far_tag,
+                sdp=placeholder_answer(offer, secrets.randbelow(2**31),
+                                       self.ctx.ua.transport.host))
+            self.enqueue(queue)
+
+        self.spawn(requeue())
 
     async def _finish(self) -> None:
         phase, self.phase = self.phase, Phase.ENDED
@@ -319,9 +393,16 @@ class CallSession:
             self.ctx.metrics.abandoned(self.route.tenant, self.record.queue,
                                        waited_s=self.ctx.wall() - self.record.enqueued_at)
             self.ctx.acd.apply(CallAbandoned(call=self.ref))
+        if self.transfer_leg is not None:
+            self.transfer_leg.withdraw()
+        for listener in list(self.listeners):
+            listener.hang_up()
         if phase is Phase.CONNECTED and self.agent_leg is not None:
             self.agent_leg.hang_up()
-            self.ctx.acd.apply(CallEnded(call=self.ref))
+        self.hold_changed(False)
+        self.release_agent()
+        for task in list(self._tasks):
+            task.cancel()
         dialog = self.incoming.dialog
         if dialog is not None and dialog.id in self.ctx.ua.dialogs:
             self.ctx.ua.send_bye(dialog)

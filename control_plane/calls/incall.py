@@ -1,0 +1,144 @@
+"""What happens during a connected call: hold and resume, transfers, supervisor listen.
+
+Agents drive hold with a re-INVITE (sendonly/inactive = hold) and transfers with REFER
+(RFC 3515; a Refer-To carrying Replaces is an attended transfer), as their softphones do.
+The caller's media never moves: every party on the far side is the one RTPengine tag B.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import structlog
+
+from control_plane.calls.agent_leg import AgentLeg, TransferLeg
+from control_plane.media.ng_errors import NgError
+from control_plane.sipstack.errors import SipParseError
+from control_plane.sipstack.exchange import IncomingRequest
+from control_plane.sipstack.headers import Address, parse_address
+from control_plane.sipstack.message import SipResponse
+from control_plane.sipstack.uri import SipUri
+
+if TYPE_CHECKING:
+    from control_plane.calls.session import CallSession
+
+log = structlog.get_logger(__name__)
+SDP = (("Content-Type", "application/sdp"),)
+_DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", re.MULTILINE)
+_ANSWER_DIRECTION = {"sendonly": "recvonly", "inactive": "inactive", "recvonly": "sendonly"}
+
+
+def sdp_direction(sdp: str) -> str:
+    """The (first) media direction attribute; sendrecv when absent."""
+    found = _DIRECTION.search(sdp.replace("\r\n", "\n"))
+    return found.group(1) if found else "sendrecv"
+
+
+def with_direction(sdp: str, direction: str) -> str:
+    """``sdp`` with its direction attribute(s) set to ``direction``."""
+    text = sdp.replace("\r\n", "\n")
+    if _DIRECTION.search(text):
+        text = _DIRECTION.sub(f"a={direction}", text)
+    else:
+        text = text.rstrip("\n") + f"\na={direction}\n"
+    return text.replace("\n", "\r\n")
+
+
+async def agent_reinvite(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) -> None:
+    """Hold (music to the caller) or resume (the agent's voice again)."""
+    offer = incoming.request.body.decode(errors="replace")
+    direction = sdp_direction(offer) if offer else "sendrecv"
+    answer = with_direction(leg.offered_sdp, _ANSWER_DIRECTION.get(direction, "sendrecv"))
+    incoming.respond(200, headers=SDP, body=answer.encode())
+    holding = direction in ("sendonly", "inactive")
+    if holding and not session.on_hold:
+        session.hold_changed(True)
+        session.media.start_music(language=session.language)
+    elif not holding and session.on_hold:
+        session.media.cancel_background()
+        await session.media.stop()
+        session.hold_changed(False)
+
+
+def _refer_target(incoming: IncomingRequest) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    raw = incoming.request.header("Refer-To")
+    if not raw:
+        return None
+    try:
+        address: Address = parse_address(raw, "Refer-To")
+    except (SipParseError, ValueError):
+        return None
+    uri = address.uri
+    if not isinstance(uri, SipUri) or not uri.user:
+        return None
+    headers = tuple((name, unquote(value)) for name, value in uri.headers
+                    if name.lower() == "replaces")
+    return uri.user, headers
+
+
+def agent_refer(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) -> None:
+    """A transfer asked by the connected agent: to a queue, a seat or a number."""
+    target = _refer_target(incoming)
+    if target is None:
+        incoming.respond(400, "Bad Refer-To")
+        return
+    if leg is not session.agent_leg or session.transfer_leg is not None:
+        incoming.respond(491, "Request Pending")
+        return
+    user, replaces = target
+    incoming.respond(202, "Accepted")
+    notify(session, leg, "SIP/2.0 100 Trying", final=False)
+    queue = session.queue_for(user)
+    if queue is not None:
+        notify(session, leg, "SIP/2.0 200 OK", final=True)
+        session.record.note(f"agent {leg.agent.agent} transferred the caller to queue {queue}")
+        session.back_to_queue(queue)
+        return
+    transfer = TransferLeg(session, leg.agent, user, headers=replaces)
+    session.transfer_leg = transfer
+    session.record.note(f"{'attended' if replaces else 'blind'} transfer to {user}")
+    transfer.start()
+
+
+def notify(session: CallSession, leg: AgentLeg, sipfrag: str, *, final: bool) -> None:
+    """Tell the transferring agent how the transfer goes (RFC 3515 NOTIFY)."""
+    if leg.dialog is None or leg.dialog.id not in session.ctx.ua.dialogs:
+        return
+    state = "terminated;reason=noresource" if final else "active;expires=60"
+    request = session.ctx.ua.in_dialog(leg.dialog, "NOTIFY", headers=(
+        ("Event", "refer"), ("Subscription-State", state),
+        ("Content-Type", "message/sipfrag;version=2.0")), body=sipfrag.encode())
+    session.spawn(session.ctx.ua.request(request, session.ctx.ua.peer_for(
+        leg.dialog.next_hop())))
+
+
+async def transfer_answered(session: CallSession, leg: TransferLeg,
+                            response: SipResponse) -> None:
+    """The transfer target answered: connect it, release the agent."""
+    old = session.agent_leg
+    try:
+        await session.ctx.ng.answer(call_id=session.call_id, from_tag=session.caller_tag,
+                                    to_tag=session.far_tag, sdp=response.body.decode())
+    except (NgError, OSError, TimeoutError) as exc:
+        session.record.note(f"transfer target's answer unusable: {exc}")
+        leg.hang_up()
+        transfer_failed(session, leg)
+        return
+    session.transfer_leg = None
+    session.agent_leg = leg
+    session.record.transferred = True
+    if old is not None:
+        notify(session, old, f"SIP/2.0 {response.status} {response.reason}", final=True)
+        old.hang_up()
+        session.release_agent()
+
+
+def transfer_failed(session: CallSession, leg: TransferLeg) -> None:
+    """The target did not answer: the agent keeps the caller and hears why."""
+    session.transfer_leg = None
+    session.record.note(f"transfer to {leg.seat} failed with {leg.status}")
+    if session.agent_leg is not None:
+        notify(session, session.agent_leg, f"SIP/2.0 {leg.status or 500} Transfer Failed",
+               final=True)
