@@ -93,7 +93,9 @@ def _validated(session: Session, tenant: str, document: dict[str, Any]) -> None:
     try:
         parse_flow(document, known_queues=queues, known_prompts=prompts)
     except IvrFlowError as exc:
-        field = f"document.{exc.path}" if exc.path else "document"
+        # The parser says "$" for the document itself, "$.start" or "nodes.main.queue".
+        inner = exc.path.removeprefix("$").lstrip(".")
+        field = f"document.{inner}" if inner else "document"
         raise InvalidBody(f"invalid request body: {field}: {exc.message}", details={
             "field": field, "errors": [{"field": field, "message": exc.message,
                                         "type": "ivr_flow"}]}) from exc
