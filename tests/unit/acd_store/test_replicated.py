@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from control_plane.acd.commands import Command, OfferCall, PauseAgent, RequeueCall
-from control_plane.acd.events import OfferAccepted, OfferRejected
+from control_plane.acd.events import CallAbandoned, CallEnded, OfferAccepted, OfferRejected
 from control_plane.acd.model import AgentRef, CallRef, CallState, QueueRef
 from control_plane.acd_store.codec import decode_entry
 from control_plane.acd_store.errors import NotOwner
@@ -175,3 +175,27 @@ def test_partition_of_events() -> None:
     assert [partition_of(e) for e in center("acme")] == ["acme"] * 3
     assert partition_of(login("x", "a")) == "x"
     assert partition_of(arrive("y", "c")) == "y"
+
+
+async def test_reservations_are_released_on_reject_abandon_and_end() -> None:
+    store = MemoryAcdStore()
+    a = Replica(store, "A")
+    agent1, agent2 = AgentRef("t", "a1"), AgentRef("t", "a2")
+    for event in [*center(), login("t", "a1")]:
+        await a.acd.apply(event)
+    await a.acd.apply(arrive("t", "c1"))
+    assert await store.reserved_by("t/a1") == "t/c1"
+    await a.acd.apply(OfferRejected(CallRef("t", "c1"), agent1))
+    assert await store.reserved_by("t/a1") is None  # declined: free again
+    await a.acd.apply(login("t", "a2"))  # c1 goes to a2 now
+    assert await store.reserved_by("t/a2") == "t/c1"
+    await a.acd.apply(CallAbandoned(CallRef("t", "c1")))
+    assert await store.reserved_by("t/a2") is None  # caller left while it rang
+    await a.acd.apply(arrive("t", "c2"))
+    holder = await store.reserved_by("t/a1") or await store.reserved_by("t/a2")
+    assert holder == "t/c2"
+    offered = next(c for c in reversed(a.commands) if isinstance(c, OfferCall))
+    await a.acd.apply(OfferAccepted(CallRef("t", "c2"), offered.agent))
+    await a.acd.apply(CallEnded(CallRef("t", "c2")))
+    assert {await store.reserved_by("t/a1"), await store.reserved_by("t/a2")} == {None}
+    assert offered.agent in (agent1, agent2)
