@@ -16,7 +16,7 @@ from tests.integration.api.test_config_support import Client, as_user
 any_center, start_center = support.any_center, support.start_center
 postgres_server = support.postgres_server
 
-FLOW = {"start": "main", "language": "zh", "nodes": {
+FLOW: dict[str, Any] = {"start": "main", "language": "zh", "nodes": {
     "main": {"type": "menu", "prompt": "welcome", "options": {"1": "sales"},
              "on_fail": "bye"},
     "sales": {"type": "queue", "queue": "sales"},
