@@ -50,7 +50,8 @@ def call_stack() -> Iterator[CallStack]:
     center = load_center(CENTER, prompts=prompts.names())
     stack.start()
     try:
-        accounts = seat_accounts([a.seat for a in center.agents], tenant="acme")
+        # The agents' seats, and a supervisor's seat that is no agent.
+        accounts = seat_accounts([*(a.seat for a in center.agents), "sup-e2e"], tenant="acme")
         stack.add_seats(accounts)
         yield CallStack(topo, stack, run_dir, prompts, center,
                         {a.username: a for a in accounts})
