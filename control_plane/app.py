@@ -22,7 +22,14 @@ from analytics.dashboard import Principal as BiReader
 from analytics.dashboard import create_dashboard_app
 from analytics.dashboard.engine import OnDemandEngine
 from analytics.kpis.service import KpiEngine
-from control_plane.api import auth_routes, config_api, docs, seats, users_routes
+from control_plane.api import (
+    auth_routes,
+    config_api,
+    docs,
+    recordings_routes,
+    seats,
+    users_routes,
+)
 from control_plane.api.context import AUTH, PRINCIPAL, USERS
 from control_plane.api.errors import PermissionDenied
 from control_plane.api.middleware import request_context
@@ -244,9 +251,10 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
         app[USERS] = users
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
-                  users_routes.ROUTES, *config_api.ROUTE_TABLES):
+                  users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES):
         api.include(table.routes)
     config_api.wire(app, database_url=settings.database.url)
+    recordings_routes.install(app, settings.database.url)
     app[CHDB] = ChdbOwner(settings)
     if analytics is None:
         own = _own_chdb(app[CHDB])
