@@ -7,6 +7,7 @@ presses RFC 4733 digits in the same stream, so RTPengine sees one party like a h
 from __future__ import annotations
 
 import asyncio
+import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,30 @@ def sdp_target(sdp: str) -> tuple[str, int]:
         if line.startswith("m=audio "):
             port = int(line.split()[1])
     return host, port
+
+
+_TONES = {"1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "4": (770, 1209),
+          "5": (770, 1336), "6": (770, 1477), "7": (852, 1209), "8": (852, 1336),
+          "9": (852, 1477), "*": (941, 1209), "0": (941, 1336), "#": (941, 1477)}
+
+
+def ulaw(sample: int) -> int:
+    """G.711 μ-law encoding of one 16-bit sample."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 132
+    exponent = max(0, magnitude.bit_length() - 8)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def dtmf_tone(digit: str, seconds: float) -> list[bytes]:
+    """``seconds`` of the digit's dual tone as 20 ms PCMU payloads."""
+    low, high = _TONES[digit]
+    samples = [int(8000 * (math.sin(2 * math.pi * low * n / 8000)
+                           + math.sin(2 * math.pi * high * n / 8000)))
+               for n in range(int(8000 * seconds))]
+    encoded = bytes(ulaw(v) for v in samples)
+    return [encoded[i:i + 160] for i in range(0, len(encoded) - 159, 160)]
 
 
 @dataclass
@@ -114,6 +139,17 @@ class RtpParty(asyncio.DatagramProtocol):
             for _ in range(3):
                 self._send(EVENT, struct.pack("!BBH", event, 0x80 | 10, duration))
             self.timestamp += duration
+            self.pressing = False
+            await asyncio.sleep(gap_s)
+
+    async def press_in_band(self, digits: str, gap_s: float = 0.3) -> None:
+        """Digits as dual tones inside the PCMU voice stream (a handset without RFC 4733)."""
+        for digit in digits:
+            self.pressing = True
+            for chunk in dtmf_tone(digit, 0.12):
+                self._send(PCMU, chunk)
+                self.timestamp += 160
+                await asyncio.sleep(0.02)
             self.pressing = False
             await asyncio.sleep(gap_s)
 

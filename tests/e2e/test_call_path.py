@@ -129,3 +129,22 @@ async def test_unknown_number_and_unplayable_codec_get_clear_sip_answers(
     codes = controller.rows("SELECT tenant, did, sip_code FROM {db}.cdr FINAL ORDER BY sip_code")
     # Both refusals are recorded; a number routed nowhere under the operator.
     assert codes == [("operator", "4008999999", 404), ("acme", "4008000003", 488)]
+
+
+async def test_in_band_tones_walk_the_ivr_like_rfc4733_digits(
+    call_stack: CallStack, controller: RunningController,
+) -> None:
+    caller = await Caller.open(seat_ip(call_stack.topo, 173))
+    try:
+        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"),
+                                   codecs=((0, "PCMU/8000"),))  # no telephone-event at all
+        assert answer.status == 200
+        session = controller.service.controller.sessions[answer.call_id]
+        await asyncio.sleep(0.5)
+        await caller.rtp.press_in_band("22")
+        await until(lambda: session.phase is Phase.QUEUED, within=20, why=session.record)
+        assert session.record.queue == "support"
+        await caller.hang_up()
+        await until(lambda: session in controller.finished, within=10)
+    finally:
+        await caller.close()
