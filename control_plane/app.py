@@ -40,6 +40,7 @@ from control_plane.auth.permissions import Role as UserRole
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
 from control_plane.calls.service import CallControllerService
+from control_plane.events import BUS, EventBus
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.sip.presence_service import CoreEndpoint, PresenceService
@@ -188,6 +189,13 @@ def _own_chdb(owner: ChdbOwner) -> OnDemandEngine:
     return OnDemandEngine(owner.backend, "callcenter")
 
 
+async def _event_bus(app: web.Application) -> AsyncIterator[None]:
+    # Created before the controller (which publishes into it), closed after it stopped:
+    # open WebSockets then end with "going away".
+    yield
+    app[BUS].close()
+
+
 async def _calls(app: web.Application) -> AsyncIterator[None]:
     settings, topo = app[SETTINGS], app[TOPOLOGY]
     app[CALLS] = None
@@ -245,6 +253,7 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     metrics.build_info.labels(version=_version()).set(1)
     app[METRICS] = metrics
     app[STARTED_AT] = time.monotonic()
+    app[BUS] = EventBus()
     if users is None:
         app.cleanup_ctx.append(_sql_users)
     else:
@@ -269,5 +278,6 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     app.cleanup_ctx.append(_auth)
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
+    app.cleanup_ctx.append(_event_bus)
     app.cleanup_ctx.append(_calls)
     return app
