@@ -58,8 +58,15 @@ def heatmap(engine: KpiEngine, f: KpiFilters) -> Json:
     return {**head(f), "weekdays": list(WEEKDAYS), "cells": cells}
 
 
+_SPEC = (("offered", "offered"), ("ab_all", "abandoned"), ("an_all", "answered"),
+         ("wait_ms", "answered_wait_ms"),
+         *((f"ab_{t}", f"abandoned_{t}s") for t in SHORT_ABANDON_S),
+         *((f"an_{t}", f"answered_{t}s") for t in ANSWERED_WITHIN_S))
+"""(name in the curve query, rollup column) of every measure the curve reads."""
+
+
 def abandonment_curve(engine: KpiEngine, f: KpiFilters, *, bin_s: int) -> Json:
-    """How abandonment grows with waiting, two ways.
+    """How abandonment grows with waiting, two ways, from one read of the rollup.
 
     ``bins``: every (queue, 15-minute interval) of the range is placed by its average
     speed of answer into ``bin_s``-wide bins; per bin, the share of offered calls that
@@ -69,43 +76,35 @@ def abandonment_curve(engine: KpiEngine, f: KpiFilters, *, bin_s: int) -> Json:
     q = f.kpi_query()
     db = check_identifier(engine.database)
     per_interval = (
-        "SELECT queue, interval_start, sumMerge(offered) AS n_offered,"
-        " sumMerge(abandoned) AS n_abandoned, sumMerge(answered) AS n_answered,"
-        " sumMerge(answered_wait_ms) AS n_wait_ms"
-        f" FROM {db}.{QUEUE_15M.name} WHERE {q.where('interval_start')}"
+        "SELECT queue, interval_start, "
+        + ", ".join(f"sumMerge({col}) AS n_{name}" for name, col in _SPEC)
+        + f" FROM {db}.{QUEUE_15M.name} WHERE {q.where('interval_start')}"
         " GROUP BY queue, interval_start")
     # Intervals where nobody was answered have no speed of answer: bin -1.
     # greatest(): 18.16 evaluates both branches of if(), and intDiv by zero throws there.
-    sql = ("SELECT if(n_answered = 0, -1,"
-           " toInt64(intDiv(intDiv(n_wait_ms, greatest(n_answered, 1)),"
-           f" {bin_s * 1000}))) AS bin, count() AS intervals, sum(n_offered) AS offered,"
-           " sum(n_abandoned) AS abandoned, sum(n_answered) AS answered,"
-           f" sum(n_wait_ms) AS wait_ms FROM ({per_interval}) GROUP BY bin ORDER BY bin")
+    sql = ("SELECT if(n_an_all = 0, -1,"
+           " toInt64(intDiv(intDiv(n_wait_ms, greatest(n_an_all, 1)),"
+           f" {bin_s * 1000}))) AS bin, count() AS intervals, "
+           + ", ".join(f"sum(n_{name}) AS s_{name}" for name, _ in _SPEC)
+           + f" FROM ({per_interval}) GROUP BY bin ORDER BY bin")
     bins, unanswered = [], None
-    for b, intervals, offered, abandoned, answered, wait_ms in engine.query(sql):
-        entry = {"intervals": int(str(intervals)), "offered": int(str(offered)),
-                 "abandoned": int(str(abandoned)),
-                 "abandonment_rate": _share(abandoned, offered)}
+    totals = dict.fromkeys((name for name, _ in _SPEC), 0)
+    for b, intervals, *sums in engine.query(sql):
+        v = {name: int(str(x)) for (name, _), x in zip(_SPEC, sums, strict=True)}
+        for name, x in v.items():
+            totals[name] += x
+        entry = {"intervals": int(str(intervals)), "offered": v["offered"],
+                 "abandoned": v["ab_all"], "abandonment_rate": _share(v["ab_all"], v["offered"])}
         if int(str(b)) < 0:
             unanswered = entry
             continue
         bins.append({"asa_from_s": int(str(b)) * bin_s, "asa_to_s": (int(str(b)) + 1) * bin_s,
-                     "asa_s": int(str(wait_ms)) / 1000 / int(str(answered)), **entry})
+                     "asa_s": v["wait_ms"] / 1000 / v["an_all"], **entry})
     return {**head(f), "bin_s": bin_s, "bins": bins, "no_answer_intervals": unanswered,
-            "thresholds": _thresholds(engine, q)}
+            "thresholds": _thresholds(totals)}
 
 
-def _thresholds(engine: KpiEngine, q: KpiQuery) -> list[Json]:
-    db = check_identifier(engine.database)
-    spec = [("offered", "sumMerge(offered)"), ("ab_all", "sumMerge(abandoned)"),
-            ("an_all", "sumMerge(answered)")]
-    spec += [(f"ab_{t}", f"sumMerge(abandoned_{t}s)") for t in SHORT_ABANDON_S]
-    spec += [(f"an_{t}", f"sumMerge(answered_{t}s)") for t in ANSWERED_WITHIN_S]
-    cols = ", ".join(f"{expr} AS n_{key}" for key, expr in spec)
-    # An aggregate without GROUP BY always returns one row (zeros when nothing matched).
-    row = engine.query(f"SELECT {cols} FROM {db}.{QUEUE_15M.name}"
-                       f" WHERE {q.where('interval_start')}")[0]
-    v = {key: int(str(x)) for (key, _), x in zip(spec, row, strict=True)}
+def _thresholds(v: dict[str, int]) -> list[Json]:
     offered = v["offered"]
     out: list[Json] = [
         {"wait_s": t,
