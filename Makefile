@@ -7,7 +7,7 @@ BIN   := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint typecheck test-unit test-integration test-e2e test-security \
-        bench bench-acd bench-sip bench-analytics clean
+        bench bench-acd bench-sip bench-analytics bench-call clean
 
 install:
 	@bash .ci/bootstrap.sh
@@ -47,7 +47,10 @@ bench-sip: install
 bench-analytics: install
 	$(PY) -m loadtests.bench_analytics
 
-bench: bench-acd bench-sip bench-analytics
+bench-call: install
+	$(PY) -m loadtests.bench_call
+
+bench: bench-acd bench-sip bench-analytics bench-call
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
