@@ -7,13 +7,18 @@ The caller's media never moves: every party on the far side is the one RTPengine
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import structlog
 
+from control_plane.acd.model import CallRef
 from control_plane.calls.agent_leg import AgentLeg, TransferLeg
+from control_plane.calls.sdp import parse_audio, placeholder_answer
 from control_plane.media.ng_errors import NgError
 from control_plane.sipstack.errors import SipParseError
 from control_plane.sipstack.exchange import IncomingRequest
@@ -23,6 +28,8 @@ from control_plane.sipstack.uri import SipUri
 
 if TYPE_CHECKING:
     from control_plane.calls.session import CallSession
+
+from control_plane.calls.phase import Phase
 
 log = structlog.get_logger(__name__)
 SDP = (("Content-Type", "application/sdp"),)
@@ -90,11 +97,19 @@ def agent_refer(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) 
     user, replaces = target
     incoming.respond(202, "Accepted")
     notify(session, leg, "SIP/2.0 100 Trying", final=False)
-    queue = session.queue_for(user)
+    queue = queue_for(session, user)
     if queue is not None:
-        notify(session, leg, "SIP/2.0 200 OK", final=True)
         session.record.note(f"agent {leg.agent.agent} transferred the caller to queue {queue}")
-        session.back_to_queue(queue)
+        told = notify(session, leg, "SIP/2.0 200 OK", final=True)
+        session.agent_leg = None  # the agent's BYE after the NOTIFY must not end the call
+
+        async def after_notify() -> None:
+            if told is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(told, timeout=2.0)
+            back_to_queue(session, queue, leg)
+
+        session.spawn(after_notify())
         return
     transfer = TransferLeg(session, leg.agent, user, headers=replaces)
     session.transfer_leg = transfer
@@ -102,16 +117,18 @@ def agent_refer(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) 
     transfer.start()
 
 
-def notify(session: CallSession, leg: AgentLeg, sipfrag: str, *, final: bool) -> None:
-    """Tell the transferring agent how the transfer goes (RFC 3515 NOTIFY)."""
+def notify(session: CallSession, leg: AgentLeg, sipfrag: str, *,
+           final: bool) -> asyncio.Future[SipResponse] | None:
+    """Tell the transferring agent how the transfer goes (RFC 3515 NOTIFY); the answer's
+    future, to await before hanging the agent up (a BYE first would orphan the NOTIFY)."""
     if leg.dialog is None or leg.dialog.id not in session.ctx.ua.dialogs:
-        return
+        return None
     state = "terminated;reason=noresource" if final else "active;expires=60"
     request = session.ctx.ua.in_dialog(leg.dialog, "NOTIFY", headers=(
         ("Event", "refer"), ("Subscription-State", state),
         ("Content-Type", "message/sipfrag;version=2.0")), body=sipfrag.encode())
-    session.spawn(session.ctx.ua.request(request, session.ctx.ua.peer_for(
-        leg.dialog.next_hop())))
+    return asyncio.ensure_future(session.ctx.ua.request(
+        request, session.ctx.ua.peer_for(leg.dialog.next_hop())))
 
 
 async def transfer_answered(session: CallSession, leg: TransferLeg,
@@ -130,15 +147,57 @@ async def transfer_answered(session: CallSession, leg: TransferLeg,
     session.agent_leg = leg
     session.record.transferred = True
     if old is not None:
-        notify(session, old, f"SIP/2.0 {response.status} {response.reason}", final=True)
+        told = notify(session, old, f"SIP/2.0 {response.status} {response.reason}",
+                      final=True)
+        if told is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(told, timeout=2.0)
         old.hang_up()
         session.release_agent()
 
 
 def transfer_failed(session: CallSession, leg: TransferLeg) -> None:
-    """The target did not answer: the agent keeps the caller and hears why."""
+    """The target did not answer: the agent keeps the caller and hears why; if the agent
+    already left (blind transfer), the caller hears that nobody could be reached."""
     session.transfer_leg = None
     session.record.note(f"transfer to {leg.seat} failed with {leg.status}")
     if session.agent_leg is not None:
         notify(session, session.agent_leg, f"SIP/2.0 {leg.status or 500} Transfer Failed",
                final=True)
+        return
+    session.media.start_music(before=("unavailable", "goodbye"), language=session.language)
+    asyncio.get_running_loop().call_later(8.0, session.end, "transfer_failed")
+
+
+def queue_for(session: CallSession, user: str) -> str | None:
+    """The queue a transfer target names: a queue id of the tenant, or a center number
+    routed to a queue."""
+    tenant = session.route.tenant
+    if (tenant, user) in session.ctx.center.queues:
+        return user
+    route = session.ctx.center.routes.get(user)
+    if route is not None and route.tenant == tenant and route.queue is not None:
+        return route.queue
+    return None
+
+
+def back_to_queue(session: CallSession, queue: str, leg: AgentLeg) -> None:
+    """Transfer to a queue: the agent (``leg``) leaves, the caller gets the placeholder far
+    side again and music, in a new queue segment (DESIGN §5 step 4)."""
+    leg.hang_up()
+    session.hold_changed(False)
+    session.release_agent()
+    session.record.close_segment(session.ctx.wall())
+    session.segment += 1
+    session.ref = CallRef(session.route.tenant, f"{session.call_id}#{session.segment}")
+    session.phase = Phase.QUEUED
+
+    async def requeue() -> None:
+        offer = parse_audio(session.caller_sdp)
+        await session.ctx.ng.answer(
+            call_id=session.call_id, from_tag=session.caller_tag, to_tag=session.far_tag,
+            sdp=placeholder_answer(offer, secrets.randbelow(2**31),
+                                   session.ctx.ua.transport.host))
+        session.enqueue(queue)
+
+    session.spawn(requeue())

@@ -9,7 +9,6 @@ media, tells the ACD and writes the records, so no call is lost.
 from __future__ import annotations
 
 import asyncio
-import enum
 import math
 import secrets
 from collections.abc import Coroutine
@@ -30,6 +29,7 @@ from control_plane.calls.agent_leg import UNREACHABLE, AgentLeg
 from control_plane.calls.center import Route
 from control_plane.calls.context import ControllerContext
 from control_plane.calls.media_io import CallerMedia
+from control_plane.calls.phase import Phase
 from control_plane.calls.records import CallRecord
 from control_plane.calls.sdp import SdpError, parse_audio, placeholder_answer
 from control_plane.ivr.flow import Node
@@ -40,21 +40,12 @@ from control_plane.sipstack.exchange import IncomingRequest
 from control_plane.sipstack.message import SipResponse
 from control_plane.sipstack.uri import SipUri
 
+__all__ = ["CallSession", "Phase"]
+
 log = structlog.get_logger(__name__)
 _PRIORITY = {"normal": PriorityClass.NORMAL, "important": PriorityClass.IMPORTANT,
              "vip": PriorityClass.VIP}
 SDP = (("Content-Type", "application/sdp"),)
-
-
-class Phase(enum.StrEnum):
-    """Where the caller is."""
-
-    ANSWERING = "answering"
-    IVR = "ivr"
-    QUEUED = "queued"
-    CONNECTED = "connected"
-    VOICEMAIL = "voicemail"
-    ENDED = "ended"
 
 
 class CallSession:
@@ -85,6 +76,7 @@ class CallSession:
         self.segment = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
+        self.recording = False
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
                                  caller=self.caller, started_at=ctx.wall())
         self.ended = asyncio.Event()
@@ -287,20 +279,23 @@ class CallSession:
         """The ACD's verdict for this call's queue segment."""
         self.record.finished(outcome.value, waited_s)
 
-    # ----- voicemail -----
+    async def start_recording(self) -> None:
+        """Ask RTPengine to capture this call (pcap); a failure is noted, not fatal."""
+        if self.recording:
+            return
+        try:
+            await self.ctx.ng.start_recording(call_id=self.call_id)
+            self.recording = True
+        except Exception as exc:
+            self.record.note(f"recording unavailable: {exc}")
 
     async def voicemail(self, queue: str) -> None:
-        """Greeting, tone, then the caller's message until #, the limit or hangup."""
+        """Greeting, tone, then the caller's message (control_plane/calls/voicemail.py)."""
+        from control_plane.calls.voicemail import take_message
+
         self.phase = Phase.VOICEMAIL
         self.record.queued(queue, self.ctx.wall(), voicemail=True)
-        await self.media.sequence(("voicemail_greeting", "beep"), self.language)
-        self.record.voicemail_started(self.ctx.wall())
-        deadline = asyncio.get_running_loop().time() + 120
-        while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
-            if await self.media.digit(remaining) == "#":
-                break
-        self.record.voicemail_ended(self.ctx.wall())
-        await self.media.play("goodbye", language=self.language, barge_in=False)
+        await take_message(self, queue)
         self.end("voicemail_done")
 
     # ----- hangups -----
@@ -317,6 +312,10 @@ class CallSession:
         """The connected agent (or transfer target) hung up."""
         if leg is self.agent_leg:
             leg.dialog = None
+            if self.transfer_leg is not None:  # a blind transfer's agent may leave at once
+                self.agent_leg = None
+                self.release_agent()
+                return
             self.end("agent" if not self.record.transferred else "transfer_target")
 
     # ----- in call (control_plane/calls/incall.py does the work) -----
@@ -349,40 +348,6 @@ class CallSession:
         if self.acd_connected:
             self.acd_connected = False
             self.ctx.acd.apply(CallEnded(call=self.ref))
-
-    def queue_for(self, user: str) -> str | None:
-        """The queue a transfer target names: a queue id of the tenant, or a center number
-        routed to a queue."""
-        tenant = self.route.tenant
-        if (tenant, user) in self.ctx.center.queues:
-            return user
-        route = self.ctx.center.routes.get(user)
-        if route is not None and route.tenant == tenant and route.queue is not None:
-            return route.queue
-        return None
-
-    def back_to_queue(self, queue: str) -> None:
-        """Transfer to a queue: the agent leaves, the caller gets the placeholder far side
-        again and music, in a new queue segment."""
-        leg, self.agent_leg = self.agent_leg, None
-        if leg is not None:
-            leg.hang_up()
-        self.hold_changed(False)
-        self.release_agent()
-        self.record.close_segment(self.ctx.wall())
-        self.segment += 1
-        self.ref = CallRef(self.route.tenant, f"{self.call_id}#{self.segment}")
-        self.phase = Phase.QUEUED
-
-        async def requeue() -> None:
-            offer = parse_audio(self.caller_sdp)
-            await self.ctx.ng.answer(
-                call_id=self.call_id, from_tag=self.caller_tag, to_tag=self.far_tag,
-                sdp=placeholder_answer(offer, secrets.randbelow(2**31),
-                                       self.ctx.ua.transport.host))
-            self.enqueue(queue)
-
-        self.spawn(requeue())
 
     async def _finish(self) -> None:
         phase, self.phase = self.phase, Phase.ENDED
