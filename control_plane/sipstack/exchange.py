@@ -62,6 +62,9 @@ class OutgoingInvite:
     transaction: InviteClientTransaction | None = None
     cancelled: bool = False
     ack: SipRequest | None = None
+    # Late offer (an INVITE without SDP): the 2xx carries the offer and the ACK must carry
+    # our answer, so the application sends the ACK itself with `UserAgent.ack`.
+    deferred_ack: bool = False
     ua: UserAgent | None = field(default=None, repr=False)
 
     def cancel(self) -> bool:

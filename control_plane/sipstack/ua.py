@@ -261,11 +261,16 @@ class UserAgent:
         request: SipRequest,
         peer: Peer | None = None,
         on_provisional: ProvisionalHandler | None = None,
+        *,
+        late_offer: bool = False,
     ) -> OutgoingInvite:
-        """Send an INVITE (initial, or a re-INVITE made with `in_dialog`)."""
+        """Send an INVITE (initial, or a re-INVITE made with `in_dialog`). With
+        ``late_offer`` (no SDP in the INVITE) the 2xx carries the offer: answer it with
+        `ack` once `final` resolves."""
         loop = asyncio.get_running_loop()
         out = OutgoingInvite(
-            request, peer or self._next_hop(request), loop.create_future(), on_provisional, ua=self
+            request, peer or self._next_hop(request), loop.create_future(), on_provisional, ua=self,
+            deferred_ack=late_offer,
         )
         if request.to.tag is not None:
             out.dialog = self.dialogs.get(
@@ -302,6 +307,10 @@ class UserAgent:
             self._ack_and_drop_fork(out, response)
             return
         out.dialog.update_from_response(response)
+        if out.ack is None and out.deferred_ack and not out.cancelled:
+            if not out.final.done():  # the application answers the offer in its ACK
+                out.final.set_result(response)
+            return
         if out.ack is None:
             out.ack = out.dialog.create_request(
                 "ACK", self.via(out.peer.transport), cseq=out.request.cseq.seq
@@ -312,6 +321,17 @@ class UserAgent:
             if out.cancelled and out.request.to.tag is None:  # the CANCEL/200 race
                 self._end(out.dialog, "cancelled")
                 self.send_bye(out.dialog)
+
+    def ack(self, out: OutgoingInvite, *, body: bytes = b"",
+            headers: tuple[tuple[str, str], ...] = ()) -> None:
+        """Send the ACK of a late-offer INVITE's 2xx, carrying our answer (RFC 3264)."""
+        if out.dialog is None or out.ack is not None:
+            return
+        out.ack = out.dialog.create_request(
+            "ACK", self.via(out.peer.transport), cseq=out.request.cseq.seq,
+            headers=headers, body=body,
+        )
+        self.layer.send_stateless(out.ack, self.peer_for(out.dialog.next_hop()))
 
     def _ack_and_drop_fork(self, out: OutgoingInvite, response: SipResponse) -> None:
         fork = Dialog.as_uac(out.request, response)

@@ -179,3 +179,15 @@ async def test_call_over_tcp(pair) -> None:
     assert (await asyncio.wait_for(caller.send_bye(out.dialog), 5)).status == 200
     assert callee_h.ended == ["bye"]
     assert caller.transport.receiver.parse_errors == 0
+
+
+async def test_late_offer_is_answered_in_the_ack(pair) -> None:
+    caller, callee, _, callee_h = pair
+    out = caller.invite(caller.new_request("INVITE", target(callee)), late_offer=True)
+    final = await asyncio.wait_for(out.final, 5)
+    assert final.status == 200 and final.body == SDP  # the offer came in the 2xx
+    await asyncio.sleep(0.2)
+    assert callee_h.acks == []  # nothing ACKed until the application answers
+    caller.ack(out, body=SDP, headers=(("Content-Type", "application/sdp"),))
+    await wait_until(callee_h, lambda: len(callee_h.acks) == 1)
+    assert callee_h.acks[0].body == SDP
