@@ -3,12 +3,14 @@ parameter answered with a 400 naming its error id and field."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from analytics.dashboard import app as dashboard_app
+from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
 from tests.integration.analytics.test_dashboard_data import (
     ACME,
     OPERATOR,
@@ -143,3 +145,17 @@ async def test_missing_chart_library_is_a_clear_503(aiohttp_client, engine: Engi
     status, body = await _call(aiohttp_client, engine, "/bi/vendor/echarts.min.js")
     assert (status, body["error"]["id"]) == (503, "bi.assets_missing")
     assert "npm ci" in body["error"]["message"]
+
+
+async def test_an_engine_that_cannot_answer_is_a_503_without_internals(aiohttp_client) -> None:
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = ClickHouseBackend("127.0.0.1", port, database="callcenter")
+    try:
+        status, body = await _call(aiohttp_client, Engine(down, "callcenter"),
+                                   "/bi/api/trends", RANGE, ACME)
+    finally:
+        down.close()
+    assert (status, body["error"]["id"]) == (503, "bi.engine_unavailable")
+    assert str(port) not in body["error"]["message"]
