@@ -10,7 +10,8 @@ files stay for a retry; after success they are removed (``remove_sources``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ import structlog
 from control_plane.recordings.errors import DirectionUnknown, NoAudio
 from control_plane.recordings.index import NewRecording, NewVoicemail, RecordingIndex
 from control_plane.recordings.mixdown import RATE, Channel, first_arrival, interleave, place
-from control_plane.recordings.pcap import read_datagrams
+from control_plane.recordings.pcap import CaptureStats, iter_datagrams
 from control_plane.recordings.rtp import RtpPacket, rtp_packets, streams
 from control_plane.recordings.spool import SpoolRecording, wait_for_recordings
 from control_plane.recordings.wav import wav_duration, write_wav
@@ -73,7 +74,7 @@ class Converted:
 
 @dataclass(frozen=True, slots=True)
 class _Audio:
-    frames: bytes
+    frames: bytes | bytearray
     origin: float
     caller_packets: int
     agent_packets: int
@@ -95,7 +96,9 @@ def target_path(root: Path, tenant: str, call_id: str, when: datetime) -> Path:
 def _packets(recordings: list[SpoolRecording]) -> list[RtpPacket]:
     packets: list[RtpPacket] = []
     for recording in recordings:
-        found, _ = rtp_packets(read_datagrams(recording.pcap_path), path=recording.pcap_path)
+        data = recording.pcap_path.read_bytes()
+        datagrams = iter_datagrams(data, path=recording.pcap_path, stats=CaptureStats())
+        found, _ = rtp_packets(datagrams, path=recording.pcap_path)
         packets.extend(found)
     return packets
 
@@ -143,31 +146,37 @@ def _voicemail_audio(recordings: list[SpoolRecording], message: VoicemailMessage
     if not channel.samples:
         raise NoAudio(f"no caller audio between {message.start.isoformat()} and "
                       f"{message.end.isoformat()}", path=recordings[0].pcap_path)
-    return _Audio(channel.padded(channel.limit or channel.samples), origin, placed, 0)
+    return _Audio(channel.pad(channel.limit or channel.samples), origin, placed, 0)
 
 
 class RecordingConverter:
     """Converts and indexes the recordings RTPengine left in ``spool_dir``.
 
     ``wait_seconds`` bounds the wait for RTPengine to finish a recording: immediate after
-    ``stop recording``, ``delete-delay`` after a bare ``delete``.
+    ``stop recording``, ``delete-delay`` after a bare ``delete``. Decoding is CPU work (about
+    3 s per 10 minutes of call on this machine kind): pass a ``ProcessPoolExecutor`` as
+    ``executor`` to keep it off the controller's process; by default it runs in a thread.
     """
 
     def __init__(self, *, spool_dir: Path, recordings_root: Path, voicemail_root: Path,
                  index: RecordingIndex, wait_seconds: float = 10.0,
-                 remove_sources: bool = True) -> None:
+                 remove_sources: bool = True, executor: Executor | None = None) -> None:
         self.spool_dir = spool_dir
         self.recordings_root = recordings_root
         self.voicemail_root = voicemail_root
         self.index = index
         self.wait_seconds = wait_seconds
         self.remove_sources = remove_sources
+        self.executor = executor
+
+    async def _decode(self, work: Callable[..., _Audio], *args: object) -> _Audio:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
 
     async def convert_call(self, call: CallRecording) -> Converted:
         """The call's stereo WAV, written and indexed (tenant, queue, agent, times, size)."""
         found = await wait_for_recordings(self.spool_dir, call.call_id,
                                           wait_seconds=self.wait_seconds)
-        audio = await asyncio.to_thread(_call_audio, found, call.caller_port)
+        audio = await self._decode(_call_audio, found, call.caller_port)
         started = datetime.fromtimestamp(audio.origin, UTC)
         path = target_path(self.recordings_root, call.tenant, call.call_id, started)
         size = await asyncio.to_thread(write_wav, path, audio.frames, channels=2)
@@ -190,7 +199,7 @@ class RecordingConverter:
         queue with the caller's number and the time the message began."""
         found = await wait_for_recordings(self.spool_dir, message.call_id,
                                           wait_seconds=self.wait_seconds)
-        audio = await asyncio.to_thread(_voicemail_audio, found, message)
+        audio = await self._decode(_voicemail_audio, found, message)
         started = message.start.astimezone(UTC)
         path = target_path(self.voicemail_root, message.tenant, message.call_id, started)
         size = await asyncio.to_thread(write_wav, path, audio.frames, channels=1)

@@ -24,6 +24,16 @@ class RecordingError(Exception):
         self.path = None if path is None else Path(path)
         self.offset = offset
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword arguments do not survive the default pickling of exceptions, and the
+        # conversion may run in a worker process.
+        return _rebuild, (type(self), self.reason, self.path, self.offset)
+
+
+def _rebuild(cls: type[RecordingError], reason: str, path: Path | None,
+             offset: int | None) -> RecordingError:
+    return cls(reason, path=path, offset=offset)
+
 
 class NotACapture(RecordingError):
     """The file is not a pcap or pcapng capture (bad magic, bad block)."""

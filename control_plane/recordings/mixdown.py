@@ -52,9 +52,10 @@ class Channel:
             self.pcm.extend(bytes(end - len(self.pcm)))
         self.pcm[2 * position : end] = pcm
 
-    def padded(self, samples: int) -> bytes:
-        """The channel lengthened with silence to ``samples``."""
-        return bytes(self.pcm) + bytes(2 * samples - len(self.pcm))
+    def pad(self, samples: int) -> bytearray:
+        """The channel, lengthened in place with silence to ``samples``."""
+        self.pcm.extend(bytes(2 * samples - len(self.pcm)))
+        return self.pcm
 
 
 def decode(packet: RtpPacket) -> bytes:
@@ -68,28 +69,29 @@ def decode(packet: RtpPacket) -> bytes:
 
 def place(channel: Channel, stream: list[RtpPacket], *, origin: float, path: Path) -> int:
     """Write one stream (in sequence order) on ``channel``; returns audio packets placed."""
-    audio = [p for p in stream if p.audio]
-    timestamps = unwrap((p.timestamp for p in stream), 32)
-    stamp_of = {id(p): t for p, t in zip(stream, timestamps, strict=True)}
+    placed = 0
     anchor: tuple[int, int] | None = None  # (position, timestamp) the stream is placed by
-    for packet in audio:
+    # Events and comfort noise take part in unwrapping the timestamps, not in the audio.
+    for packet, stamp in zip(stream, unwrap((p.timestamp for p in stream), 32), strict=True):
+        if not packet.audio:
+            continue
         arrival = round((packet.time - origin) * RATE)
-        stamp = stamp_of[id(packet)]
         if anchor is None or abs(anchor[0] + stamp - anchor[1] - arrival) > RESYNC_SAMPLES:
             anchor = (arrival, stamp)
         channel.write(anchor[0] + stamp - anchor[1], decode(packet), path=path,
                       offset=packet.offset)
-    return len(audio)
+        placed += 1
+    return placed
 
 
-def interleave(left: Channel, right: Channel) -> bytes:
+def interleave(left: Channel, right: Channel) -> bytearray:
     """Two channels as stereo frames (left first), the shorter padded with silence."""
     frames = max(left.samples, right.samples)
-    a, b = left.padded(frames), right.padded(frames)
+    a, b = left.pad(frames), right.pad(frames)
     out = bytearray(4 * frames)
     out[0::4], out[1::4] = a[0::2], a[1::2]
     out[2::4], out[3::4] = b[0::2], b[1::2]
-    return bytes(out)
+    return out
 
 
 def first_arrival(streams: Iterable[list[RtpPacket]]) -> float | None:

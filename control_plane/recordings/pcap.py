@@ -13,6 +13,7 @@ with the byte offset.
 
 from __future__ import annotations
 
+import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -236,4 +237,4 @@ def _udp(data: bytes, start: int, end: int, *, time: float, link: int,
 
 
 def _dotted(data: bytes, at: int) -> str:
-    return ".".join(str(b) for b in data[at : at + 4])
+    return socket.inet_ntoa(data[at : at + 4])

@@ -24,6 +24,7 @@ _META_PREFIX, _META_SUFFIX = "rtpengine-meta-", ".txt"
 _RANDOM_TAG = re.compile(r"^-[0-9a-f]{16}$")
 _OUR_LINE = re.compile(r"^cc-([a-z][a-z0-9-]*)=(.*)$")
 CALLER_PORT = "caller-port"
+_AUDIO = re.compile(r"^m=audio (\d+) ", re.MULTILINE)
 
 
 def escaped_call_id(call_id: str) -> str:
@@ -35,6 +36,20 @@ def escaped_call_id(call_id: str) -> str:
 def recording_metadata(*, caller_port: int) -> str:
     """The ``metadata`` value to give ``start recording``: names the caller's stream."""
     return f"cc-{CALLER_PORT}={caller_port}"
+
+
+def start_recording_extra(*, caller_sdp: str) -> dict[str, str]:
+    """``extra`` for ``NgClient.start_recording``: the caller's port, read from the SDP
+    RTPengine produced for the caller (the one in the caller's 200 OK)."""
+    return {"metadata": recording_metadata(caller_port=audio_port(caller_sdp))}
+
+
+def audio_port(sdp: str) -> int:
+    """The port of the first ``m=audio`` line (ValueError when there is none)."""
+    found = _AUDIO.search(sdp)
+    if found is None:
+        raise ValueError("SDP without an m=audio line")
+    return int(found.group(1))
 
 
 @dataclass(frozen=True)

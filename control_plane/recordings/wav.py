@@ -18,7 +18,7 @@ RATE = 8000
 SAMPLE_WIDTH = 2
 
 
-def write_wav(path: Path, frames: bytes, *, channels: int) -> int:
+def write_wav(path: Path, frames: bytes | bytearray, *, channels: int) -> int:
     """Write 8 kHz 16-bit PCM ``frames`` (interleaved) as ``path``; returns its size."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part",
@@ -43,6 +43,6 @@ def write_wav(path: Path, frames: bytes, *, channels: int) -> int:
         temp.unlink(missing_ok=True)
 
 
-def wav_duration(frames: bytes, *, channels: int) -> float:
+def wav_duration(frames: bytes | bytearray, *, channels: int) -> float:
     """Seconds of audio in interleaved 16-bit ``frames``."""
     return len(frames) / (SAMPLE_WIDTH * channels * RATE)

@@ -51,14 +51,15 @@ class Frame:
 def pcap(frames: list[Frame], *, link: int = 101, order: str = "<", nano: bool = False) -> bytes:
     """A classic pcap file."""
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
-    out = struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, link)
+    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 65535, link)]
     ticks = 1_000_000_000 if nano else 1_000_000
     for frame in frames:
         seconds = int(frame.time)
         fraction = round((frame.time - seconds) * ticks)
-        out += struct.pack(order + "IIII", seconds, fraction, len(frame.data), len(frame.data))
-        out += frame.data
-    return out
+        out.append(struct.pack(order + "IIII", seconds, fraction, len(frame.data),
+                               len(frame.data)))
+        out.append(frame.data)
+    return b"".join(out)
 
 
 def _block(kind: int, body: bytes) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -227,3 +228,17 @@ def test_paths_are_one_component_per_name() -> None:
     path = target_path(Path("/r"), "../etc", "a/b@c", when)
     assert path == Path("/r/%2E.%2Fetc/2027/01/16/a%2Fb%40c.wav")
     assert safe_name(".hidden") == "%2Ehidden"
+
+
+async def test_conversion_in_a_worker_process_keeps_typed_errors(tmp_path: Path) -> None:
+    good = call_capture(caller=tone_stream(440, 10, ssrc=1), agent=[], start=START)
+    spool(tmp_path / "spool", "ok", good)
+    spool(tmp_path / "spool", "cut", good[:-7])
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        work = converter(tmp_path, MemoryIndex(), executor=pool)
+        done = await work.convert_call(CallRecording(call_id="ok", tenant="acme"))
+        with pytest.raises(TruncatedCapture) as caught:
+            await work.convert_call(CallRecording(call_id="cut", tenant="acme"))
+    assert done.duration_seconds == pytest.approx(0.2)
+    assert caught.value.offset == len(good) - 16 - 200
+    assert caught.value.path == tmp_path / "spool/pcaps/cut-51767e275a6dc0c9.pcap"
