@@ -35,13 +35,12 @@ ACD's agent id, the configuration database id as text; ``queue`` the queue's nam
 ``call.ended``
     the call is over: queue, agent (None when never connected), call_id;
     data ``{"outcome": "answered" | "abandoned" | "overflowed" | "rejected", "talk_s": float}``.
-``agent.state``
-    an agent's ACD state changed: agent; data ``{"state": "ready" | "paused" | "offered" |
-    "on_call" | "wrap_up" | "logged_out", "pause_reason": str | None}``.
-
-``queue.stats`` (a queue's live figures: data as ``GET /api/v1/stats/queues`` returns one
-queue) is published by :mod:`control_plane.events.pump` from the ``LiveStats`` port once a
-second while someone listens, not by the controller.
+``agent.state`` and ``queue.stats`` are published by :mod:`control_plane.events.pump`
+from the ``LiveStats`` port (once a second, what changed, while someone listens), not by the
+controller: agent.state data ``{"agent_id", "name", "team_id", "state": "ready" | "paused"
+| "offered" | "on_call" | "wrap_up" | "logged_out", "pause_reason", "seconds_in_state",
+"calls_handled", "queues"}``; queue.stats data as ``GET /api/v1/stats/queues`` gives one
+queue (waiting, oldest_wait_seconds, agents by state, service_level...).
 """
 
 from __future__ import annotations
