@@ -29,6 +29,7 @@ from control_plane.api import (
     recordings_routes,
     seats,
     users_routes,
+    ws_routes,
 )
 from control_plane.api.context import AUTH, PRINCIPAL, USERS
 from control_plane.api.errors import PermissionDenied
@@ -40,6 +41,7 @@ from control_plane.auth.permissions import Role as UserRole
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
 from control_plane.calls.service import CallControllerService
+from control_plane.desk import routes as desk_routes
 from control_plane.events import BUS, EventBus
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
@@ -260,7 +262,8 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
         app[USERS] = users
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
-                  users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES):
+                  users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES,
+                  ws_routes.ROUTES, desk_routes.ROUTES):
         api.include(table.routes)
     config_api.wire(app, database_url=settings.database.url)
     recordings_routes.install(app, settings.database.url)
@@ -279,5 +282,6 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     app.cleanup_ctx.append(_http_session)
     app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_event_bus)
+    ws_routes.wire(app)
     app.cleanup_ctx.append(_calls)
     return app
