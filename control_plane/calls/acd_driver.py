@@ -58,7 +58,7 @@ class AcdDriver:
     def _apply_one(self, event: Event) -> Outcome:
         outcome = self.engine.apply(event, self.now())
         if outcome.rejection is not None:
-            log.warning("acd refused event", event=type(event).__name__,
+            log.warning("acd refused event", acd_event=type(event).__name__,
                         code=outcome.rejection.code.value, reason=outcome.rejection.reason)
         for record in outcome.decisions:
             if self._on_decision is not None:
