@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
+from aiohttp import web
 
 from control_plane.acd.engine import Engine, Outcome
 from control_plane.acd.errors import RejectionCode
@@ -27,8 +28,10 @@ from control_plane.acd.events import (
     WrapUpEnded,
 )
 from control_plane.acd.model import AgentProfile, AgentRef, AgentState
-from control_plane.api.agent_live import AgentLedger
+from control_plane.api.agent_live import AgentLedger, EngineLiveStats
 from control_plane.api.agent_ports import (
+    DESK,
+    LIVE,
     AgentStatus,
     DeskRefusal,
     DeskResult,
@@ -188,3 +191,11 @@ class EngineDesk:
     async def status(self, agent: AgentRef) -> AgentStatus:
         """See :meth:`AgentDesk.status`."""
         return self._status(agent)
+
+
+def attach_engine(app: web.Application, driver: Applier, ledger: AgentLedger, *,
+                  on_disposition: Callable[[Disposition], None]) -> None:
+    """Give ``app`` the desk and live figures of one engine (the composition root calls
+    this with its ``AcdDriver``, whose command sink must also feed ``ledger.observe``)."""
+    app[DESK] = EngineDesk(driver, ledger, on_disposition=on_disposition)
+    app[LIVE] = EngineLiveStats(ledger)

@@ -15,9 +15,9 @@ from control_plane.acd.engine import Engine
 from control_plane.acd.events import CallArrived, CallEnded, OfferAccepted
 from control_plane.acd.model import AgentRef, CallRef
 from control_plane.api.agent_acd_config import acd_events
-from control_plane.api.agent_engine_desk import EngineDesk
-from control_plane.api.agent_live import AgentLedger, EngineLiveStats
-from control_plane.api.agent_ports import DESK, LIVE, Disposition
+from control_plane.api.agent_engine_desk import attach_engine
+from control_plane.api.agent_live import AgentLedger
+from control_plane.api.agent_ports import Disposition
 from control_plane.calls.acd_driver import AcdDriver
 from control_plane.db.engine import make_engine
 from control_plane.db.repos.acd import load_acd_config
@@ -47,9 +47,7 @@ class Acd:
         self.ledger = AgentLedger(self.engine, self.driver.now)
 
     def attach(self, app: web.Application) -> None:
-        app[DESK] = EngineDesk(self.driver, self.ledger,
-                               on_disposition=self.dispositions.append)
-        app[LIVE] = EngineLiveStats(self.ledger)
+        attach_engine(app, self.driver, self.ledger, on_disposition=self.dispositions.append)
 
     def sync(self, center: Center, tenant: str = "acme") -> None:
         """Load the tenant's configuration into the engine (the composition root's job)."""

@@ -30,6 +30,9 @@ RESOURCES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"file_path": "zh/welcome2.wav"}),
     ("pause-reasons", {"code": "lunch", "label": "Lunch"}, {"paid": True}),
     ("ivr-flows", {"name": "main"}, {"name": "main-2"}),
+    ("seat-configs", {"sip_username": "1001", "domain": "cc.local", "password": "pw-123456"},
+     {"label": "desk 1"}),
+    ("customers", {"name": "Wang", "phones": ["+8613800138000"]}, {"vip": True}),
 ]
 IDS = [r[0] for r in RESOURCES]
 
