@@ -191,6 +191,11 @@ async def test_the_page_draws_filters_and_drills_down(center: RunningCenter) -> 
         await page.locator("#decisions tbody tr").first.click()
         await page.wait_for_selector("#decision-detail[data-decision]", timeout=30_000)
         assert await page.locator("#chart-candidates canvas").count() >= 1
+        shown = await page.get_attribute("#decision-detail", "data-decision")
+        decision = next(d for _, d in calls(TENANTS[0]) if d and d["event_id"] == shown)
+        drawn = await page.evaluate(
+            "bi.charts['chart-candidates'].getOption().series[0].data.map(d => d.value)")
+        assert sorted(drawn) == sorted(decision["scores"])  # type: ignore[call-overload]
         callers = await page.locator("#decision-detail tbody tr td:last-child").all()
         assert callers and {await c.inner_text() for c in callers} == {"••••"}
         await page.locator("#decision-detail").screenshot(

@@ -6,6 +6,12 @@ function chart(id) {
   return bi.charts[id];
 }
 
+// Replace a chart's option whole. No animation: figures show at once, and what a reader
+// (or a screenshot) sees right after a load is the data, not bars still growing.
+function draw(id, option) {
+  chart(id).setOption({ animation: false, ...option }, true);
+}
+
 function renderTrends(data) {
   const t = data.totals;
   $("tile-offered").textContent = String(t.offered);
@@ -17,12 +23,12 @@ function renderTrends(data) {
   const x = points.map((p) => wall(p.bucket));
   const grid = { left: 48, right: 16, top: 36, bottom: 28 };
   const legend = { top: 4 };
-  chart("chart-volume").setOption({
+  draw("chart-volume", {
     title: { text: "Offered", left: "center", textStyle: { fontSize: 12 } }, grid,
     tooltip: { trigger: "axis" }, xAxis: { type: "category", data: x }, yAxis: { type: "value" },
     series: [{ name: "offered", type: "bar", data: points.map((p) => p.offered) }],
-  }, true);
-  chart("chart-rates").setOption({
+  });
+  draw("chart-rates", {
     legend, grid, tooltip: { trigger: "axis", valueFormatter: pct },
     xAxis: { type: "category", data: x },
     yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: (v) => `${v * 100}%` } },
@@ -30,21 +36,21 @@ function renderTrends(data) {
       { name: "service level", type: "line", data: points.map((p) => p.service_level) },
       { name: "abandonment", type: "line", data: points.map((p) => p.abandonment_rate) },
     ],
-  }, true);
-  chart("chart-times").setOption({
+  });
+  draw("chart-times", {
     legend, grid, tooltip: { trigger: "axis", valueFormatter: secs },
     xAxis: { type: "category", data: x }, yAxis: { type: "value", name: "s" },
     series: [
       { name: "ASA", type: "line", data: points.map((p) => p.asa_s) },
       { name: "AHT", type: "line", data: points.map((p) => p.aht_s) },
     ],
-  }, true);
+  });
 }
 
 function renderHeatmap(data) {
   const hoursAxis = Array.from({ length: 24 }, (_, h) => String(h));
   const cells = data.cells.map((c) => [c.hour, c.weekday - 1, c.service_level, c.offered]);
-  chart("chart-heatmap").setOption({
+  draw("chart-heatmap", {
     tooltip: {
       formatter: (p) => `${data.weekdays[p.value[1]]} ${p.value[0]}:00<br>` +
         `SL ${pct(p.value[2])} of ${p.value[3]} calls`,
@@ -58,7 +64,7 @@ function renderHeatmap(data) {
                  right: 0, top: "middle", formatter: (v) => `${(v * 100).toFixed(0)}%`,
                  inRange: { color: ["#b3261e", "#f4c542", "#2e9e5b"] } },
     series: [{ type: "heatmap", data: cells, label: { show: false } }],
-  }, true);
+  });
 }
 
 function renderCurve(data) {
@@ -66,7 +72,7 @@ function renderCurve(data) {
   const volume = data.bins.map((b) => [(b.asa_from_s + b.asa_to_s) / 2, b.offered]);
   const patience = data.thresholds.filter((t) => t.wait_s !== null && t.abandoned_within !== null)
     .map((t) => [t.wait_s, t.abandoned_within]);
-  chart("chart-curve").setOption({
+  draw("chart-curve", {
     legend: { top: 4 }, grid: { left: 48, right: 56, top: 36, bottom: 40 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "value", name: "wait / ASA (s)", nameLocation: "middle", nameGap: 26 },
@@ -79,7 +85,7 @@ function renderCurve(data) {
       { name: "abandoned within wait", type: "line", data: patience, lineStyle: { type: "dashed" } },
       { name: "calls", type: "bar", yAxisIndex: 1, data: volume, itemStyle: { opacity: 0.3 } },
     ],
-  }, true);
+  });
 }
 
 function renderLeague() {
@@ -144,7 +150,7 @@ async function showDecision(d) {
   }
   box.replaceChildren(head, plot, segments);
   const ranked = [...detail.ranked].reverse();
-  chart("chart-candidates").setOption({
+  draw("chart-candidates", {
     grid: { left: 56, right: 24, top: 8, bottom: 24 }, tooltip: {},
     xAxis: { type: "value", name: "score" },
     yAxis: { type: "category", data: ranked.map((c) => c.agent) },
@@ -156,7 +162,7 @@ async function showDecision(d) {
 
 function renderStaffing(data) {
   const x = data.intervals.map((i) => wall(i.start));
-  chart("chart-staffing").setOption({
+  draw("chart-staffing", {
     legend: { top: 4 }, grid: { left: 48, right: 48, top: 36, bottom: 28 },
     tooltip: { trigger: "axis" }, xAxis: { type: "category", data: x },
     yAxis: [{ type: "value", name: "agents" }, { type: "value", name: "calls",
@@ -169,7 +175,7 @@ function renderStaffing(data) {
       { name: "scheduled (Erlang A)", type: "line", step: "end",
         data: data.intervals.map((i) => i.erlang_a.scheduled) },
     ],
-  }, true);
+  });
   const t = data.totals;
   $("staffing-summary").textContent = `${t.calls.toFixed(0)} calls forecast from ` +
     `${data.history_intervals} past intervals; peak ${t.peak_agents_erlang_c} agents (C) / ` +
