@@ -18,7 +18,9 @@ from control_plane.runtime.settings import load_settings
 ENV = {"CC_RUNTIME__TOPOLOGY": "/nonexistent/topology.toml", "CC_AUTH__TOKEN_SECRET": "k" * 32}
 PUBLIC_PATHS = {"/healthz", "/metrics", "/openapi.json", "/docs", "/api/v1/auth/login",
                 # The BI dashboard's page and assets (its JSON routes need stats.read).
-                "/bi/", "/bi/vendor/echarts.min.js", "/bi/static/{filename}"}
+                "/bi/", "/bi/vendor/echarts.min.js", "/bi/static/{filename}",
+                # The agent desk and wallboard pages (their data comes with the user's token).
+                "/desk/", "/desk/wallboard", "/desk/static/{name}"}
 
 
 @pytest.fixture
