@@ -152,6 +152,7 @@ class CallLedger:
     acc_byes: int = 0
     cdrs: list[str] = field(default_factory=list)  # hangup cause per CDR
     reasons: list[str] = field(default_factory=list)
+    mismatched: bool = False  # the core's final answer and the CDR's code disagree
 
 
 @dataclass
@@ -164,6 +165,7 @@ class LedgerReport:
     lost: int
     duplicated: int
     answered_without_bye: int
+    mismatched: int
     not_placed: list[str]
     problems: dict[str, list[str]]
 
@@ -209,6 +211,7 @@ def reconcile(placed: Iterable[str], acc: Iterable[AccRecord],
         in_acc=sum(1 for c in calls.values() if c.acc_invites),
         in_cdr=sum(1 for c in calls.values() if c.cdrs),
         lost=lost, duplicated=duplicated, answered_without_bye=open_dialogs,
+        mismatched=sum(1 for c in calls.values() if c.mismatched),
         not_placed=strangers,
         problems={cid: c.reasons for cid, c in calls.items() if c.reasons},
     )
@@ -235,6 +238,11 @@ def _one(call_id: str, invites: list[AccRecord], byes: int, cdrs: list[CdrRow]) 
         call.reasons.append(f"{len(cdrs)} CDRs: {call.cdrs}")
     elif not cdrs[0].hangup_cause:
         call.reasons.append("CDR without a terminal cause")
+    if len(invites) == 1 and len(cdrs) == 1 and invites[0].sip_code != (cdrs[0].sip_code or 200):
+        # e.g. the core gave up on a slow controller (408) that answered afterwards.
+        call.mismatched = True
+        call.reasons.append(f"the core's final answer was {invites[0].sip_code} "
+                            f"{invites[0].sip_reason}, the CDR says {cdrs[0].sip_code}")
     if any(r.sip_code == 200 for r in invites) and byes == 0:
         call.reasons.append("answered but no BYE accounted (dialog still up?)")
     return call
