@@ -112,13 +112,18 @@ class AgentPhone(Handler):
         dialog = incoming.respond(200, headers=SDP, body=self._sdp())
         if dialog is not None:
             self.dialogs.append(dialog)
-        self.rtp.start(sdp_target(incoming.request.body.decode()))
+        if incoming.request.body:  # a late offer's answer comes in the ACK (on_ack)
+            self.rtp.start(sdp_target(incoming.request.body.decode()))
         replaces = incoming.request.header("Replaces")
         if replaces:  # attended transfer: this call replaces our consultation call
             call_id = replaces.split(";", 1)[0]
             for old in list(self.dialogs):
                 if old.call_id == call_id and old.id in self.ua.dialogs:
                     await self.ua.send_bye(old)
+
+    def on_ack(self, ack: SipRequest, dialog: Dialog | None) -> None:
+        if ack.body and self.rtp.destination is None:
+            self.rtp.start(sdp_target(ack.body.decode()))
 
     def on_dialog_ended(self, dialog: Dialog, reason: str) -> None:
         self.ended.append(dialog)

@@ -62,6 +62,8 @@ class CenterConfig:
     routes: Mapping[str, Route]
     flows: Mapping[tuple[str, str], Flow]
     languages: Mapping[str, str] = field(default_factory=dict)  # tenant → default language
+    # (tenant, queue) → seconds of waiting after which the caller is offered a callback
+    callback_offers: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
     def agent_by_seat(self, seat: str) -> Agent | None:
         """The agent whose calls ring ``seat``."""
@@ -116,6 +118,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
     tenants: dict[str, TenantConfig] = {}
     languages: dict[str, str] = {}
     queues: dict[tuple[str, str], QueueConfig] = {}
+    callback_offers: dict[tuple[str, str], float] = {}
     for t in raw.get("tenant", []):
         tid = str(t["id"])
         tenants[tid] = TenantConfig(tenant_id=tid, skills=frozenset(t.get("skills", [])))
@@ -123,6 +126,8 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
         for q in t.get("queue", []):
             cfg = _queue(tid, q)
             queues[(tid, cfg.queue_id)] = cfg
+            if q.get("callback_offer_after_s") is not None:
+                callback_offers[(tid, cfg.queue_id)] = float(q["callback_offer_after_s"])
     agents = []
     for a in raw.get("agent", []):
         if a.get("tenant") not in tenants:
@@ -151,7 +156,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
             raise CenterConfigError(f"route {route.number}: unknown queue {route.queue!r}")
         routes[route.number] = route
     return CenterConfig(str(raw.get("domain", "cc.local")), tenants, queues, tuple(agents),
-                        routes, flows, languages)
+                        routes, flows, languages, callback_offers)
 
 
 def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterConfig:

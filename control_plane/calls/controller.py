@@ -13,9 +13,15 @@ from collections.abc import Callable
 import structlog
 
 from control_plane.acd import commands as cmd
-from control_plane.acd.events import AgentLoggedIn, SeatRegistered, SeatUnregistered
+from control_plane.acd.events import (
+    AgentLoggedIn,
+    OfferRejected,
+    SeatRegistered,
+    SeatUnregistered,
+)
 from control_plane.acd.model import AgentRef
 from control_plane.calls.agent_leg import AgentLeg
+from control_plane.calls.callback import CallbackJob
 from control_plane.calls.context import ControllerContext
 from control_plane.calls.incall import agent_refer, agent_reinvite
 from control_plane.calls.records import CallRecord
@@ -40,6 +46,7 @@ class CallController(Handler):
         self.on_session_end: Callable[[CallSession], None] = lambda s: None
         self._seat_up: dict[AgentRef, bool] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self.callbacks: dict[str, CallbackJob] = {}  # by the caller's Call-ID
 
     def attach(self, ctx: ControllerContext) -> None:
         """Bind to the shared context (its ACD driver sends commands to `on_command`)."""
@@ -170,6 +177,8 @@ class CallController(Handler):
         leg = self._context().legs.get(dialog.call_id)
         if leg is not None:
             leg.ended()
+            return
+        self._callback_dialog_ended(dialog.call_id)
 
     # ----- media -----
 
@@ -184,6 +193,9 @@ class CallController(Handler):
     def on_command(self, command: cmd.Command) -> None:
         """Carry out one ACD command on its call."""
         call = getattr(command, "call", None)
+        if call is not None and call.call in self.callbacks:  # the caller hung up: a job
+            self._callback_command(self.callbacks[call.call], command)
+            return
         # A call sent back to a queue by its agent runs as "<call-id>#<segment>".
         session = self.sessions.get(call.call.split("#", 1)[0]) if call is not None else None
         if session is not None and call != session.ref:
@@ -209,16 +221,40 @@ class CallController(Handler):
         elif isinstance(command, cmd.SendToVoicemail):
             asyncio.get_running_loop().create_task(session.voicemail(command.queue.queue))
         elif isinstance(command, cmd.ScheduleCallback):
-            session.record.note("callback scheduled: caller keeps the place")
-            session.media.start_music(before=("callback_confirmed", "goodbye"),
-                                      language=session.language)
-            asyncio.get_running_loop().call_later(8.0, session.end, "callback_scheduled")
+            self.callbacks[command.call.call] = CallbackJob(
+                self._context(), command.call, command.queue.queue, command.number)
+            session.callback_scheduled()
         elif isinstance(command, cmd.RejectCall | cmd.HangUpCall):
             session.media.start_music(before=("all_busy",), language=session.language)
             asyncio.get_running_loop().call_later(5.0, session.end, command.reason)
         elif isinstance(command, cmd.MoveToQueue):
             session.record.note(f"moved to {command.to_queue.queue}: {command.reason}")
         # ConnectCall / RequeueCall / DialCallback: the media is already where it should be.
+
+    def _callback_command(self, job: CallbackJob, command: cmd.Command) -> None:
+        ctx = self._context()
+        if isinstance(command, cmd.OfferCall):
+            agent = ctx.center.agent(command.agent.tenant, command.agent.agent)
+            if agent is None:
+                ctx.acd.apply(OfferRejected(call=command.call, agent=command.agent))
+                return
+            job.offer(command.agent, agent.seat)
+        elif isinstance(command, cmd.CancelOffer):
+            job.cancel()
+        elif isinstance(command, cmd.DialCallback):
+            job.dial()
+        elif isinstance(command, cmd.CallFinished):
+            self.callbacks.pop(command.call.call, None)
+
+    def _callback_dialog_ended(self, call_id: str) -> bool:
+        for job in self.callbacks.values():
+            if any(d.call_id == call_id for d in job.dialogs()) or (
+                    job.agent_out is not None and job.agent_out.request.call_id == call_id) or (
+                    job.customer_out is not None
+                    and job.customer_out.request.call_id == call_id):
+                job.hang_up("callback_hangup")
+                return True
+        return False
 
     def seats_changed(self, aors: frozenset[str]) -> None:
         """Presence changed: agents whose seat (un)registered become (un)offerable."""

@@ -59,6 +59,7 @@ class CallRecord:
     rtp_packets: int = 0
     hold_s: float = 0.0
     transferred: bool = False
+    direction: str = "inbound"
     offers: list[Offer] = field(default_factory=list)
     closed_segments: list[dict[str, object]] = field(default_factory=list)
     ivr_steps: list[tuple[str, str, str, float]] = field(default_factory=list)
@@ -142,7 +143,7 @@ class CallRecord:
         """The analytics rows of this call."""
         rows: list[tuple[str, dict[str, object]]] = [("cdr", {
             "event_id": f"{self.call_id}:cdr", "tenant": self.tenant, "call_id": self.call_id,
-            "direction": "inbound", "from_key": pseudonym, "did": self.did,
+            "direction": self.direction, "from_key": pseudonym, "did": self.did,
             "started_at": self.started_at, "answered_at": self.answered_at,
             "ended_at": self.ended_at, "sip_code": self.sip_code or 500,
             "hangup_cause": self.hangup_cause, "queue": self.queue, "agent": self.agent,

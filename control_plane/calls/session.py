@@ -18,6 +18,7 @@ import structlog
 from control_plane.acd.events import (
     CallAbandoned,
     CallArrived,
+    CallbackRequested,
     CallEnded,
     OfferAccepted,
     OfferRejected,
@@ -77,6 +78,7 @@ class CallSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
         self.recording = False
+        self.callback = False  # the caller chose to be called back (the ACD keeps the place)
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
                                  caller=self.caller, started_at=ctx.wall())
         self.ended = asyncio.Event()
@@ -191,6 +193,9 @@ class CallSession:
         self.phase = Phase.QUEUED
         self.record.queued(queue, self.ctx.wall())
         self.ctx.metrics.queued(self.route.tenant, queue)
+        offer_after = self.ctx.center.callback_offers.get((self.route.tenant, queue))
+        if offer_after is not None and not self.callback:
+            self.spawn(self._offer_callback(offer_after))
         self.media.start_music(language=self.language)
         attributes = dict(outcome.variables) if outcome else {}
         if outcome and outcome.skill:
@@ -204,6 +209,31 @@ class CallSession:
             self.record.note(f"queue refused the call: {result.rejection.reason}")
             self.media.start_music(before=("unavailable",), language=self.language)
             asyncio.get_running_loop().call_later(5.0, self.end, "queue_refused")
+
+    async def _offer_callback(self, after_s: float) -> None:
+        """After ``after_s`` in the queue: "press 1 to be called back, keeping your place"."""
+        await asyncio.sleep(after_s)
+        if self.phase is not Phase.QUEUED:
+            return
+        self.media.start_music(before=("callback_offer",), language=self.language)
+        while self.phase is Phase.QUEUED and not self.callback:
+            if await self.media.digits.get() == "1":
+                self.ctx.acd.apply(CallbackRequested(call=self.ref))
+                return
+
+    def callback_scheduled(self) -> None:
+        """The ACD keeps the caller's place as a callback: confirm, then hang up."""
+        self.callback = True
+        self.record.note("callback scheduled: the caller keeps the place")
+        self.record.queue_outcome = "callback"
+        self.record.waited_s = self.ctx.wall() - self.record.enqueued_at
+
+        async def confirm() -> None:
+            await self.media.sequence(("callback_confirmed", "goodbye"), self.language)
+            self.end("callback_scheduled")
+
+        self.media.cancel_background()
+        self.spawn(confirm())
 
     def announce(self, position: int, expected_s: float) -> None:
         """Position and expected wait, then back to music."""
@@ -354,7 +384,7 @@ class CallSession:
         self.media.cancel_background()
         for leg in list(self.offers.values()):
             leg.withdraw()
-        if phase is Phase.QUEUED and self.record.queue_outcome is None:
+        if phase is Phase.QUEUED and self.record.queue_outcome is None and not self.callback:
             self.ctx.metrics.abandoned(self.route.tenant, self.record.queue,
                                        waited_s=self.ctx.wall() - self.record.enqueued_at)
             self.ctx.acd.apply(CallAbandoned(call=self.ref))

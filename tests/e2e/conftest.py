@@ -22,8 +22,10 @@ from control_plane.db.credentials import SeatAccount
 from control_plane.ivr.prompts import PromptLibrary, build_prompts
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.stack import Stack
+from control_plane.sipstack.peer import Peer
 from control_plane.topology.model import Topology
-from tests.support import free_prefix, relocated_demo, seat_accounts
+from tests.phones import AgentPhone
+from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
 
 CENTER = Path(__file__).parent / "center_fixture.toml"
 _databases = itertools.count(1)
@@ -93,3 +95,21 @@ async def controller(call_stack: CallStack,
     finally:
         await service.stop()
         await sink.close()
+
+
+@pytest.fixture
+async def phones(call_stack: CallStack) -> AsyncIterator[dict[str, AgentPhone]]:
+    """Softphones for alice, dave and the supervisor, registered through the city edge."""
+    opened: dict[str, AgentPhone] = {}
+    city = call_stack.topo.node("city-1")
+    try:
+        for host, seat in ((181, "alice-e2e"), (182, "dave-e2e"), (183, "sup-e2e")):
+            phone = await AgentPhone.open(seat_ip(call_stack.topo, host))
+            opened[seat] = phone
+            status = await phone.register(Peer(city.address, city.sip_port), seat,
+                                          call_stack.seats[seat].password)
+            assert status == 200
+        yield opened
+    finally:
+        for phone in opened.values():
+            await phone.close()

@@ -3,8 +3,6 @@ the queue, supervisor listen — driven the way agents' softphones drive them.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from control_plane.calls.session import CallSession, Phase
@@ -19,23 +17,6 @@ from tests.support import seat_ip
 def _edge(stack: CallStack, name: str) -> Peer:
     node = stack.topo.node(name)
     return Peer(node.address, node.sip_port)
-
-
-@pytest.fixture
-async def phones(call_stack: CallStack) -> AsyncIterator[dict[str, AgentPhone]]:
-    """Softphones for alice, dave and the supervisor, registered through the city edge."""
-    opened: dict[str, AgentPhone] = {}
-    try:
-        for host, seat in ((181, "alice-e2e"), (182, "dave-e2e"), (183, "sup-e2e")):
-            phone = await AgentPhone.open(seat_ip(call_stack.topo, host))
-            opened[seat] = phone
-            status = await phone.register(_edge(call_stack, "city-1"), seat,
-                                          call_stack.seats[seat].password)
-            assert status == 200
-        yield opened
-    finally:
-        for phone in opened.values():
-            await phone.close()
 
 
 async def _connected_call(stack: CallStack, controller: RunningController, host: int,
