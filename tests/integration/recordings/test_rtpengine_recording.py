@@ -171,3 +171,40 @@ async def test_voicemail_after_a_bare_delete(
     assert (row.tenant, row.queue_id, row.caller_number, row.listened) == (
         "acme", sqlite_cast.ids["sales"], "+14155550100", False)
     assert row.received_at == start and row.duration_seconds == 1.0
+
+
+async def test_recording_stopped_and_restarted_is_one_wav_with_the_gap_silent(
+    ng: NgClient, rtpengine: Rtpengine, sockets: tuple[socket.socket, socket.socket],
+    sqlite_cast: Cast, tmp_path: Path,
+) -> None:
+    # RTPengine 10.5 starts a new pair of files (a new random tag) at each start recording;
+    # the converter puts both on one time line.
+    caller, agent = sockets
+    call_id = f"rec-{uuid.uuid4().hex}"
+    to_agent = await ng.offer(call_id=call_id, from_tag="C",
+                              sdp=caller_sdp(*caller.getsockname()))
+    to_caller = await ng.answer(call_id=call_id, from_tag="C", to_tag="B",
+                                sdp=_agent_sdp(*agent.getsockname()))
+    extra = start_recording_extra(caller_sdp=to_caller.sdp)
+    target = (rtpengine.topo.rtpengine.address, media_port(to_caller.sdp))
+    assert media_port(to_agent.sdp) != target[1]
+    for part in range(3):  # recorded, not recorded (e.g. a card number), recorded
+        if part != 1:
+            await ng.start_recording(call_id=call_id, extra=extra)
+        await _paced(25, lambda i, p=part: caller.sendto(_packet(440, 25 * p + i, 0xCA11),
+                                                          target))
+        if part != 1:
+            await asyncio.sleep(0.05)  # let RTPengine take the last packet before stopping
+            await ng.stop_recording(call_id=call_id)
+    assert len(find_recordings(rtpengine.recordings, call_id)) == 2
+    await ng.delete(call_id=call_id)
+
+    done = await _converter(rtpengine, tmp_path, sqlite_cast).convert_call(
+        CallRecording(call_id=call_id, tenant="acme"))
+    _, _, samples = _wav(done.path)
+    left, right = samples[0::2], samples[1::2]
+    assert done.caller_packets == 50 and set(right) == {0}
+    assert done.duration_seconds == pytest.approx(1.5, abs=0.1)
+    assert zero_crossings_hz(left[:3800]) == pytest.approx(440, rel=0.03)
+    assert set(left[4400:7600]) == {0}  # the unrecorded half second
+    assert zero_crossings_hz(left[8200:11800]) == pytest.approx(440, rel=0.03)

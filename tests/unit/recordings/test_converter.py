@@ -242,3 +242,21 @@ async def test_conversion_in_a_worker_process_keeps_typed_errors(tmp_path: Path)
     assert done.duration_seconds == pytest.approx(0.2)
     assert caught.value.offset == len(good) - 16 - 200
     assert caught.value.path == tmp_path / "spool/pcaps/cut-51767e275a6dc0c9.pcap"
+
+
+async def test_agents_in_turn_share_the_right_channel(tmp_path: Path) -> None:
+    # A transfer: the first agent's stream (SSRC 2) stops, the second's (SSRC 3, its own
+    # sequence and timestamps) arrives on the same far-side port one second later.
+    first = tone_stream(1000, 25, ssrc=2)
+    second = tone_stream(700, 25, ssrc=3, seq=60000, ts=4_000_000_000)
+    capture = call_capture(caller=tone_stream(440, 100, ssrc=1), agent=first, start=START)
+    later = call_capture(caller=[], agent=second, start=START + 1.0)
+    spool(tmp_path / "spool", CALL_ID, capture + later[24:])  # one file, two runs of records
+    done = await converter(tmp_path, MemoryIndex()).convert_call(
+        CallRecording(call_id=CALL_ID, tenant="acme"))
+    _, _, left, right = _channels(done.path)
+    assert zero_crossings_hz(left) == pytest.approx(440, rel=0.02)
+    assert zero_crossings_hz(right[:4000]) == pytest.approx(1000, rel=0.02)
+    assert set(right[4000:8000]) == {0}
+    assert zero_crossings_hz(right[8000:12000]) == pytest.approx(700, rel=0.02)
+    assert done.agent_packets == 50
