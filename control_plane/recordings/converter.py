@@ -19,12 +19,23 @@ from urllib.parse import quote
 
 import structlog
 
-from control_plane.recordings.errors import DirectionUnknown, NoAudio
+from control_plane.recordings.errors import (
+    DirectionUnknown,
+    MetadataMissing,
+    NoAudio,
+    RecordingNotFound,
+)
 from control_plane.recordings.index import NewRecording, NewVoicemail, RecordingIndex
 from control_plane.recordings.mixdown import RATE, Channel, first_arrival, interleave, place
 from control_plane.recordings.pcap import CaptureStats, iter_datagrams
 from control_plane.recordings.rtp import RtpPacket, rtp_packets, streams
-from control_plane.recordings.spool import SpoolRecording, wait_for_recordings
+from control_plane.recordings.spool import (
+    AGENT_ID,
+    QUEUE_ID,
+    TENANT,
+    SpoolRecording,
+    wait_for_recordings,
+)
 from control_plane.recordings.wav import wav_duration, write_wav
 
 log = structlog.get_logger(__name__)
@@ -34,12 +45,13 @@ log = structlog.get_logger(__name__)
 class CallRecording:
     """A recorded call at hangup, as the controller knows it.
 
-    ``caller_port`` (RTPengine's port in the SDP the caller got) overrides the one given to
-    ``start recording`` through :func:`~control_plane.recordings.spool.recording_metadata`.
+    Every field left None is taken from what was given to ``start recording`` through
+    :func:`~control_plane.recordings.spool.recording_metadata` (``caller_port``: RTPengine's
+    port in the SDP the caller got); values given here win (the agent after a transfer).
     """
 
     call_id: str
-    tenant: str
+    tenant: str | None = None
     queue_id: int | None = None
     agent_id: int | None = None
     caller_port: int | None = None
@@ -93,10 +105,21 @@ def target_path(root: Path, tenant: str, call_id: str, when: datetime) -> Path:
             / f"{safe_name(call_id)}.wav")
 
 
+def _first(given: int | None, found: list[SpoolRecording], key: str) -> int | None:
+    """``given``, else the value the controller recorded at start recording."""
+    if given is not None:
+        return given
+    return next((n for r in found if (n := r.number(key)) is not None), None)
+
+
 def _packets(recordings: list[SpoolRecording]) -> list[RtpPacket]:
     packets: list[RtpPacket] = []
     for recording in recordings:
-        data = recording.pcap_path.read_bytes()
+        try:
+            data = recording.pcap_path.read_bytes()
+        except FileNotFoundError:  # converted and removed by another replica meanwhile
+            raise RecordingNotFound("the capture is gone",
+                                    path=recording.pcap_path) from None
         datagrams = iter_datagrams(data, path=recording.pcap_path, stats=CaptureStats())
         found, _ = rtp_packets(datagrams, path=recording.pcap_path)
         packets.extend(found)
@@ -176,14 +199,20 @@ class RecordingConverter:
         """The call's stereo WAV, written and indexed (tenant, queue, agent, times, size)."""
         found = await wait_for_recordings(self.spool_dir, call.call_id,
                                           wait_seconds=self.wait_seconds)
+        tenant = call.tenant or next((r.values[TENANT] for r in found if TENANT in r.values),
+                                     None)
+        if tenant is None:
+            raise MetadataMissing("no tenant given, none in the recording's metadata",
+                                  path=found[0].metadata_path)
         audio = await self._decode(_call_audio, found, call.caller_port)
         started = datetime.fromtimestamp(audio.origin, UTC)
-        path = target_path(self.recordings_root, call.tenant, call.call_id, started)
+        path = target_path(self.recordings_root, tenant, call.call_id, started)
         size = await asyncio.to_thread(write_wav, path, audio.frames, channels=2)
         duration = wav_duration(audio.frames, channels=2)
         entry = NewRecording(
-            tenant=call.tenant, call_id=call.call_id, queue_id=call.queue_id,
-            agent_id=call.agent_id, started_at=started,
+            tenant=tenant, call_id=call.call_id,
+            queue_id=_first(call.queue_id, found, QUEUE_ID),
+            agent_id=_first(call.agent_id, found, AGENT_ID), started_at=started,
             ended_at=started + timedelta(seconds=duration), file_path=path,
             duration_seconds=duration, size_bytes=size)
         row = await self._indexed(path, self.index.add_recording(entry))

@@ -77,6 +77,12 @@ class DirectionUnknown(RecordingError):
     error_id = "recording.direction_unknown"
 
 
+class MetadataMissing(RecordingError):
+    """What the index needs (the tenant) was neither given nor recorded with the capture."""
+
+    error_id = "recording.metadata_missing"
+
+
 class RecordingTooLong(RecordingError):
     """The audio would exceed the longest recording we write (a corrupt timeline)."""
 

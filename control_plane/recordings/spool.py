@@ -5,25 +5,27 @@ Layout (RTPengine 10.5): ``pcaps/<prefix>.pcap`` while and after recording, and
 or the call's end, which ``delete-delay`` postpones); the ``<prefix>`` is the URI-escaped
 Call-ID, a dash and 16 random hex digits. The metadata file's first line is the pcap's path;
 after the times comes the ``metadata`` string given to ``start recording``, where the
-controller writes the caller's RTPengine port (:func:`recording_metadata`): the capture
-alone does not say which stream is the caller.
+controller writes the caller's RTPengine port (the capture alone does not say which stream
+is the caller) and what the index needs — tenant, queue, agent (:func:`recording_metadata`)
+— so that any replica can convert a recording whose controller died (:func:`finished`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from control_plane.recordings.errors import RecordingNotFound
 
 _META_PREFIX, _META_SUFFIX = "rtpengine-meta-", ".txt"
 _RANDOM_TAG = re.compile(r"^-[0-9a-f]{16}$")
 _OUR_LINE = re.compile(r"^cc-([a-z][a-z0-9-]*)=(.*)$")
-CALLER_PORT = "caller-port"
+CALLER_PORT, TENANT, QUEUE_ID, AGENT_ID = "caller-port", "tenant", "queue-id", "agent-id"
 _AUDIO = re.compile(r"^m=audio (\d+) ", re.MULTILINE)
 
 
@@ -33,15 +35,24 @@ def escaped_call_id(call_id: str) -> str:
     return quote(call_id, safe="")
 
 
-def recording_metadata(*, caller_port: int) -> str:
-    """The ``metadata`` value to give ``start recording``: names the caller's stream."""
-    return f"cc-{CALLER_PORT}={caller_port}"
+def recording_metadata(*, caller_port: int, tenant: str | None = None,
+                       queue_id: int | None = None, agent_id: int | None = None) -> str:
+    """The ``metadata`` value to give ``start recording``: one ``cc-key=value`` line each
+    for the caller's port and, when given, the tenant, queue and agent of the call."""
+    values = {CALLER_PORT: caller_port, TENANT: tenant, QUEUE_ID: queue_id, AGENT_ID: agent_id}
+    if tenant is not None and not re.fullmatch(r"[A-Za-z0-9._@-]+", tenant):
+        raise ValueError(f"tenant {tenant!r} cannot go in recording metadata")
+    return "\n".join(f"cc-{key}={value}" for key, value in values.items() if value is not None)
 
 
-def start_recording_extra(*, caller_sdp: str) -> dict[str, str]:
+def start_recording_extra(*, caller_sdp: str, tenant: str | None = None,
+                          queue_id: int | None = None,
+                          agent_id: int | None = None) -> dict[str, str]:
     """``extra`` for ``NgClient.start_recording``: the caller's port, read from the SDP
-    RTPengine produced for the caller (the one in the caller's 200 OK)."""
-    return {"metadata": recording_metadata(caller_port=audio_port(caller_sdp))}
+    RTPengine produced for the caller (the one in the caller's 200 OK), and the call's
+    tenant, queue and agent as far as known when recording starts."""
+    return {"metadata": recording_metadata(caller_port=audio_port(caller_sdp), tenant=tenant,
+                                           queue_id=queue_id, agent_id=agent_id)}
 
 
 def audio_port(sdp: str) -> int:
@@ -61,9 +72,19 @@ class SpoolRecording:
     values: dict[str, str] = field(default_factory=dict)
 
     @property
+    def call_id(self) -> str:
+        """The Call-ID, from the file's name."""
+        prefix = self.metadata_path.name[len(_META_PREFIX) : -len(_META_SUFFIX)]
+        return unquote(prefix[:-17])  # less "-" and the 16 hex digits of the random tag
+
+    @property
     def caller_port(self) -> int | None:
         """The caller's RTPengine port, as the controller recorded it (None: not given)."""
-        value = self.values.get(CALLER_PORT, "")
+        return self.number(CALLER_PORT)
+
+    def number(self, key: str) -> int | None:
+        """A numeric value the controller recorded (None: not given, or not a number)."""
+        value = self.values.get(key, "")
         return int(value) if value.isdigit() else None
 
     def remove(self) -> None:
@@ -91,8 +112,36 @@ def find_recordings(spool_dir: Path, call_id: str) -> list[SpoolRecording]:
         tail = path.name[len(prefix) : -len(_META_SUFFIX)]
         if _RANDOM_TAG.match(tail):  # not another Call-ID that merely starts like this one
             found.append(path)
-    found.sort(key=lambda p: (p.stat().st_mtime, p.name))
-    return [parse_metadata(p, spool_dir) for p in found]
+    return _parsed(spool_dir, found, math.inf)
+
+
+def finished(spool_dir: Path, *, older_than: float = 0.0) -> list[SpoolRecording]:
+    """Every finished recording in the directory whose metadata file is older than
+    ``older_than`` seconds, oldest first (what a sweep converts when no controller did)."""
+    cutoff = time.time() - older_than
+    found = [p for p in (spool_dir / "metadata").glob(f"{_META_PREFIX}*{_META_SUFFIX}")
+             if _RANDOM_TAG.match(p.name[-len(_META_SUFFIX) - 17 : -len(_META_SUFFIX)])]
+    return _parsed(spool_dir, found, cutoff)
+
+
+def _parsed(spool_dir: Path, paths: list[Path], cutoff: float) -> list[SpoolRecording]:
+    """Parse the files, oldest first; files that vanish meanwhile (converted by another
+    replica) are left out."""
+    dated = []
+    for path in paths:
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if mtime <= cutoff:
+            dated.append((mtime, path.name, path))
+    recordings = []
+    for _, _, path in sorted(dated):
+        try:
+            recordings.append(parse_metadata(path, spool_dir))
+        except FileNotFoundError:
+            continue
+    return recordings
 
 
 def glob_escape(text: str) -> str:

@@ -84,8 +84,10 @@ async def test_two_party_call_is_recorded_as_stereo_wav(
                               sdp=caller_sdp(*caller.getsockname()))
     to_caller = await ng.answer(call_id=call_id, from_tag="C", to_tag="B",
                                 sdp=_agent_sdp(*agent.getsockname()))
-    await ng.start_recording(call_id=call_id,
-                             extra=start_recording_extra(caller_sdp=to_caller.sdp))
+    # Everything the index needs goes with the recording: converting needs the Call-ID only.
+    await ng.start_recording(call_id=call_id, extra=start_recording_extra(
+        caller_sdp=to_caller.sdp, tenant="acme", queue_id=sqlite_cast.ids["sales"],
+        agent_id=sqlite_cast.ids["ann"]))
     address = rtpengine.topo.rtpengine.address
     caller_to = (address, media_port(to_caller.sdp))
     agent_to = (address, media_port(to_agent.sdp))
@@ -104,9 +106,8 @@ async def test_two_party_call_is_recorded_as_stereo_wav(
     await ng.stop_recording(call_id=call_id)
     await ng.delete(call_id=call_id)
 
-    done = await _converter(rtpengine, tmp_path, sqlite_cast).convert_call(CallRecording(
-        call_id=call_id, tenant="acme", queue_id=sqlite_cast.ids["sales"],
-        agent_id=sqlite_cast.ids["ann"]))
+    done = await _converter(rtpengine, tmp_path, sqlite_cast).convert_call(
+        CallRecording(call_id=call_id))
     channels, rate, samples = _wav(done.path)
     left, right = samples[0::2], samples[1::2]
     assert (channels, rate) == (2, 8000)

@@ -260,3 +260,24 @@ async def test_agents_in_turn_share_the_right_channel(tmp_path: Path) -> None:
     assert set(right[4000:8000]) == {0}
     assert zero_crossings_hz(right[8000:12000]) == pytest.approx(700, rel=0.02)
     assert done.agent_packets == 50
+
+
+async def test_metadata_alone_is_enough_and_arguments_win(tmp_path: Path) -> None:
+    spool(tmp_path / "spool", CALL_ID, call_capture(caller=tone_stream(440, 5, ssrc=1),
+                                                    agent=[], start=START), caller_port=None)
+    meta = next((tmp_path / "spool/metadata").iterdir())
+    meta.write_text(meta.read_text() + recording_metadata(
+        caller_port=CALLER_PORT, tenant="acme", queue_id=3, agent_id=7) + "\n")
+    index = MemoryIndex()
+    await converter(tmp_path, index, remove_sources=False).convert_call(
+        CallRecording(call_id=CALL_ID, agent_id=8))
+    [row] = index.rows
+    assert isinstance(row, NewRecording)
+    assert (row.tenant, row.queue_id, row.agent_id) == ("acme", 3, 8)
+
+
+def test_metadata_lines_refuse_what_would_break_them() -> None:
+    assert recording_metadata(caller_port=30000, tenant="acme", agent_id=4) == (
+        "cc-caller-port=30000\ncc-tenant=acme\ncc-agent-id=4")
+    with pytest.raises(ValueError, match="cannot go in recording metadata"):
+        recording_metadata(caller_port=1, tenant="acme\ncc-tenant=evil")
