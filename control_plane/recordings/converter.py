@@ -26,7 +26,14 @@ from control_plane.recordings.errors import (
     RecordingNotFound,
 )
 from control_plane.recordings.index import NewRecording, NewVoicemail, RecordingIndex
-from control_plane.recordings.mixdown import RATE, Channel, first_arrival, interleave, place
+from control_plane.recordings.mixdown import (
+    RATE,
+    Channel,
+    first_arrival,
+    interleave,
+    place,
+    sound_end,
+)
 from control_plane.recordings.pcap import CaptureStats, iter_datagrams
 from control_plane.recordings.rtp import RtpPacket, rtp_packets, streams
 from control_plane.recordings.spool import (
@@ -60,7 +67,11 @@ class CallRecording:
 @dataclass(frozen=True, slots=True)
 class VoicemailMessage:
     """A message a caller left: their audio between ``start`` (after the tone) and ``end``
-    (``#``, silence or the maximum length), for ``queue_id``."""
+    (``#``, silence or the maximum length), for ``queue_id``.
+
+    The controller does not hear the media, so it cannot stop at silence itself: the WAV's
+    trailing silence beyond ``keep_silence`` seconds is cut (None: keep the whole window).
+    """
 
     call_id: str
     tenant: str
@@ -69,6 +80,7 @@ class VoicemailMessage:
     start: datetime
     end: datetime
     caller_port: int | None = None
+    keep_silence: float | None = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +181,11 @@ def _voicemail_audio(recordings: list[SpoolRecording], message: VoicemailMessage
     if not channel.samples:
         raise NoAudio(f"no caller audio between {message.start.isoformat()} and "
                       f"{message.end.isoformat()}", path=recordings[0].pcap_path)
-    return _Audio(channel.pad(channel.limit or channel.samples), origin, placed, 0)
+    pcm = channel.pad(channel.limit or channel.samples)
+    if message.keep_silence is not None:
+        keep = round(message.keep_silence * RATE)
+        del pcm[2 * min(sound_end(pcm) + keep, len(pcm) // 2):]
+    return _Audio(pcm, origin, placed, 0)
 
 
 class RecordingConverter:

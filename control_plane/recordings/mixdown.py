@@ -10,6 +10,8 @@ never goes through Python one sample at a time.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from control_plane.recordings.rtp import Kind, RtpPacket, unwrap
 
 RATE = 8000
 RESYNC_SAMPLES = RATE  # one second
+#: Below this magnitude (about -36 dBFS) a sample counts as silence: line noise and comfort
+#: noise stay under it, speech does not.
+SILENCE_THRESHOLD = 512
 #: The longest audio written (12 hours): beyond it the capture's times are corrupt.
 MAX_SAMPLES = 12 * 3600 * RATE
 
@@ -92,6 +97,18 @@ def interleave(left: Channel, right: Channel) -> bytearray:
     out[0::4], out[1::4] = a[0::2], a[1::2]
     out[2::4], out[3::4] = b[0::2], b[1::2]
     return out
+
+
+def sound_end(pcm: bytes | bytearray, *, threshold: int = SILENCE_THRESHOLD) -> int:
+    """The sample after the last one at or above ``threshold`` (0: silence throughout)."""
+    samples = array("h")
+    samples.frombytes(bytes(pcm[: len(pcm) - len(pcm) % 2]))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    for index in range(len(samples) - 1, -1, -1):  # from the end: stops at the first sound
+        if abs(samples[index]) >= threshold:
+            return index + 1
+    return 0
 
 
 def first_arrival(streams: Iterable[list[RtpPacket]]) -> float | None:

@@ -281,3 +281,21 @@ def test_metadata_lines_refuse_what_would_break_them() -> None:
         "cc-caller-port=30000\ncc-tenant=acme\ncc-agent-id=4")
     with pytest.raises(ValueError, match="cannot go in recording metadata"):
         recording_metadata(caller_port=1, tenant="acme\ncc-tenant=evil")
+
+
+async def test_voicemail_trailing_silence_is_cut(tmp_path: Path) -> None:
+    # One second of speech (a tone), then three of a caller who said nothing more.
+    speech = tone_stream(500, 50, ssrc=1)
+    quiet = [rtp(seq=150 + i, ts=16_000 + 160 * (50 + i), ssrc=1, payload=b"\xff" * 160)
+             for i in range(150)]
+    start = datetime.fromtimestamp(START, UTC)
+    for keep, frames in ((1.0, 16000), (0.25, 10000), (None, 32000)):
+        call_id = f"quiet-{keep}"
+        spool(tmp_path / "spool", call_id, call_capture(caller=speech + quiet, agent=[],
+                                                        start=START))
+        done = await converter(tmp_path, MemoryIndex()).convert_voicemail(VoicemailMessage(
+            call_id=call_id, tenant="acme", queue_id=None, caller_number="+1", start=start,
+            end=start + timedelta(seconds=4), keep_silence=keep))
+        with wave.open(str(done.path)) as wav:
+            assert wav.getnframes() == frames, keep
+        assert done.duration_seconds == frames / 8000

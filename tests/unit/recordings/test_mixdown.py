@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from control_plane.recordings.errors import RecordingTooLong
-from control_plane.recordings.g711 import samples_of
-from control_plane.recordings.mixdown import Channel, first_arrival, interleave, place
+from control_plane.recordings.g711 import pcm16, samples_of
+from control_plane.recordings.mixdown import Channel, first_arrival, interleave, place, sound_end
 from control_plane.recordings.pcap import Datagram
 from control_plane.recordings.rtp import RtpPacket, rtp_packets, streams
 from tests.unit.recordings.captures import rtp
@@ -121,3 +121,10 @@ def test_first_arrival_ignores_events() -> None:
                       (T0 + 1, rtp(seq=1, ts=0, ssrc=1, payload=LOUD))])
     assert first_arrival([stream]) == T0 + 1
     assert first_arrival([stream[:1]]) is None
+
+
+def test_sound_end_finds_the_last_sample_above_the_threshold() -> None:
+    assert sound_end(pcm16([0, 3000, 0, -600, 100, -511, 0])) == 4
+    assert sound_end(pcm16([10, -20, 511])) == 0
+    assert sound_end(b"") == 0
+    assert sound_end(pcm16([-32768])) == 1
