@@ -64,6 +64,8 @@ class CenterConfig:
     languages: Mapping[str, str] = field(default_factory=dict)  # tenant → default language
     # (tenant, queue) → seconds of waiting after which the caller is offered a callback
     callback_offers: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    recording_notice: Mapping[str, bool] = field(default_factory=dict)  # tenant → notice
+    time_zones: Mapping[str, str] = field(default_factory=dict)
 
     def agent_by_seat(self, seat: str) -> Agent | None:
         """The agent whose calls ring ``seat``."""
@@ -119,10 +121,14 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
     languages: dict[str, str] = {}
     queues: dict[tuple[str, str], QueueConfig] = {}
     callback_offers: dict[tuple[str, str], float] = {}
+    notices: dict[str, bool] = {}
+    zones: dict[str, str] = {}
     for t in raw.get("tenant", []):
         tid = str(t["id"])
         tenants[tid] = TenantConfig(tenant_id=tid, skills=frozenset(t.get("skills", [])))
         languages[tid] = str(t.get("language", "en"))
+        notices[tid] = bool(t.get("recording_notice", False))
+        zones[tid] = str(t.get("time_zone", "UTC"))
         for q in t.get("queue", []):
             cfg = _queue(tid, q)
             queues[(tid, cfg.queue_id)] = cfg
@@ -156,7 +162,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
             raise CenterConfigError(f"route {route.number}: unknown queue {route.queue!r}")
         routes[route.number] = route
     return CenterConfig(str(raw.get("domain", "cc.local")), tenants, queues, tuple(agents),
-                        routes, flows, languages, callback_offers)
+                        routes, flows, languages, callback_offers, notices, zones)
 
 
 def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterConfig:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+import structlog
 
 from control_plane.calls.acd_driver import AcdDriver
 from control_plane.calls.center import CenterConfig
 from control_plane.calls.metrics import CallMetrics
 from control_plane.ivr.prompts import PromptLibrary
 from control_plane.media.ng import NgClient
+from control_plane.recordings.converter import CallRecording, VoicemailMessage
 from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.ua import UserAgent
 
@@ -28,6 +32,17 @@ class RecordSink(Protocol):
 
 
 Webhook = Callable[[str, dict[str, str], float], Awaitable[str | None]]
+
+
+class Recorder(Protocol):
+    """Turns RTPengine's capture of a call into an indexed WAV after hangup
+    (control_plane.recordings.converter.RecordingConverter)."""
+
+    async def convert_call(self, call: CallRecording) -> object:
+        """The answered call's stereo WAV."""
+
+    async def convert_voicemail(self, message: VoicemailMessage) -> object:
+        """The caller's message as a mono WAV."""
 
 
 @dataclass
@@ -48,6 +63,21 @@ class ControllerContext:
     wall: Callable[[], float] = field(default=time.time)
     legs: dict[str, AgentLeg] = field(default_factory=dict)  # by the leg's own Call-ID
     metrics: CallMetrics = field(default_factory=lambda: CallMetrics(None))
+    recorder: Recorder | None = None
+    record_calls: bool = True  # every answered call (the tenant's notice is played first)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def in_background(self, work: Coroutine[object, object, object]) -> None:
+        """Run ``work`` beyond the call that started it (conversions after hangup)."""
+        async def run() -> None:
+            try:
+                await work
+            except Exception as exc:  # logged with its cause; the call itself is over
+                structlog.get_logger(__name__).error("background work failed", error=str(exc))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def pseudonym(self, number: str) -> str:
         """A caller's stable pseudonymous key (analysts never read numbers, DESIGN §8)."""

@@ -18,7 +18,7 @@ from control_plane.acd.events import QueueUpserted, TenantUpserted
 from control_plane.acd.model import QueueRef
 from control_plane.calls.acd_driver import AcdDriver, DecisionSink
 from control_plane.calls.center import CenterConfig
-from control_plane.calls.context import ControllerContext, RecordSink, Webhook
+from control_plane.calls.context import ControllerContext, Recorder, RecordSink, Webhook
 from control_plane.calls.controller import CallController
 from control_plane.calls.metrics import CallMetrics, gauge_sampler, run_sampler
 from control_plane.calls.session import Phase
@@ -39,6 +39,7 @@ class ControllerSettings:
 
     max_calls: int = 2000
     drain_seconds: float = 5.0
+    record_calls: bool = True
 
 
 class CallControllerService:
@@ -48,7 +49,8 @@ class CallControllerService:
                  records: RecordSink, webhook: Webhook | None = None,
                  on_decision: DecisionSink | None = None,
                  settings: ControllerSettings | None = None,
-                 metrics: ControlPlaneMetrics | None = None) -> None:
+                 metrics: ControlPlaneMetrics | None = None,
+                 recorder: Recorder | None = None) -> None:
         self.topology = topology
         self.center = center
         self.prompts = prompts
@@ -57,6 +59,7 @@ class CallControllerService:
         self.on_decision = on_decision
         self.settings = settings or ControllerSettings()
         self.metrics = metrics
+        self.recorder = recorder
         self.call_metrics = CallMetrics(metrics)
         self._sampler: asyncio.Task[None] | None = None
         self.controller = CallController(max_calls=self.settings.max_calls)
@@ -92,7 +95,8 @@ class CallControllerService:
         ctx = ControllerContext(ua=self.ua, ng=self.ng, center=self.center,
                                 prompts=self.prompts, acd=self.driver, records=self.records,
                                 core=cores[0], node=cp.name, webhook=self.webhook,
-                                metrics=self.call_metrics)
+                                metrics=self.call_metrics, recorder=self.recorder,
+                                record_calls=self.settings.record_calls)
         self.controller.attach(ctx)
         self.controller.login_agents()
         if self.metrics is not None:
@@ -133,3 +137,6 @@ class CallControllerService:
             self.ng.close()
         if self.ua is not None:
             await self.ua.close()
+        if self.controller.ctx is not None and self.controller.ctx.background:
+            # Conversions of the last calls' recordings finish before we go.
+            await asyncio.wait(list(self.controller.ctx.background), timeout=30)

@@ -12,6 +12,7 @@ import asyncio
 import math
 import secrets
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 
 import structlog
 
@@ -28,7 +29,7 @@ from control_plane.acd.events import (
 from control_plane.acd.model import AgentRef, CallOutcome, CallRef, PriorityClass
 from control_plane.calls.agent_leg import UNREACHABLE, AgentLeg
 from control_plane.calls.center import Route
-from control_plane.calls.context import ControllerContext
+from control_plane.calls.context import ControllerContext, Recorder
 from control_plane.calls.media_io import CallerMedia
 from control_plane.calls.phase import Phase
 from control_plane.calls.records import CallRecord
@@ -37,6 +38,8 @@ from control_plane.ivr.flow import Node
 from control_plane.ivr.prompts import number_prompts
 from control_plane.ivr.runner import IvrOutcome, run_flow
 from control_plane.media.ng_errors import NgError
+from control_plane.recordings.converter import CallRecording, VoicemailMessage
+from control_plane.recordings.spool import audio_port, start_recording_extra
 from control_plane.sipstack.exchange import IncomingRequest
 from control_plane.sipstack.message import SipResponse
 from control_plane.sipstack.uri import SipUri
@@ -79,6 +82,7 @@ class CallSession:
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
         self.recording = False
         self.callback = False  # the caller chose to be called back (the ACD keeps the place)
+        self.caller_answer_sdp = ""  # RTPengine's SDP in our 200 to the caller
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
                                  caller=self.caller, started_at=ctx.wall())
         self.ended = asyncio.Event()
@@ -126,6 +130,7 @@ class CallSession:
         if self.ended.is_set():  # cancelled while we set up the media
             return False
         incoming.respond(200, headers=SDP, body=answer.sdp.encode())
+        self.caller_answer_sdp = answer.sdp
         self.record.answered(self.ctx.wall())
         self.phase = Phase.IVR
         try:  # in-band tones as well as RFC 4733 (10.5 reads detect-DTMF here only)
@@ -143,6 +148,8 @@ class CallSession:
 
     async def _route(self) -> IvrOutcome:
         route = self.route
+        if self.ctx.record_calls and self.ctx.center.recording_notice.get(route.tenant, False):
+            await self.media.play("recording_notice", language=self.language, barge_in=False)
         if route.flow is None:
             return IvrOutcome(action="queue", target=route.queue or "", language=self.language)
         flow = self.ctx.center.flows[(route.tenant, route.flow)]
@@ -304,6 +311,8 @@ class CallSession:
             threshold_s=config.service_level.threshold_s if config else 20.0)
         self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
         self.acd_connected = True
+        if self.ctx.record_calls:
+            await self.start_recording()
 
     def finished_in_acd(self, outcome: CallOutcome, waited_s: float) -> None:
         """The ACD's verdict for this call's queue segment."""
@@ -314,10 +323,25 @@ class CallSession:
         if self.recording:
             return
         try:
-            await self.ctx.ng.start_recording(call_id=self.call_id)
+            await self.ctx.ng.start_recording(
+                call_id=self.call_id,
+                extra=start_recording_extra(caller_sdp=self.caller_answer_sdp))
             self.recording = True
         except Exception as exc:
             self.record.note(f"recording unavailable: {exc}")
+
+    async def _convert_recording(self, recorder: Recorder) -> None:
+        port = audio_port(self.caller_answer_sdp)
+        r = self.record
+        if r.voicemail:
+            start, end = r.voicemail_span
+            await recorder.convert_voicemail(VoicemailMessage(
+                call_id=self.call_id, tenant=r.tenant, queue_id=None, caller_number=r.caller,
+                start=datetime.fromtimestamp(start, UTC), end=datetime.fromtimestamp(end, UTC),
+                caller_port=port))
+        else:
+            await recorder.convert_call(CallRecording(call_id=self.call_id, tenant=r.tenant,
+                                                      caller_port=port))
 
     async def voicemail(self, queue: str) -> None:
         """Greeting, tone, then the caller's message (control_plane/calls/voicemail.py)."""
@@ -411,6 +435,8 @@ class CallSession:
                 await self.ctx.ng.delete(call_id=self.call_id)
             except Exception as exc:
                 self.record.note(f"media release failed: {exc}")
+            if self.recording and self.ctx.recorder is not None:
+                self.ctx.in_background(self._convert_recording(self.ctx.recorder))
         self.record.ended(self.ctx.wall())
         r = self.record
         self.log.info("call ended", did=r.did, queue=r.queue, agent=r.agent,

@@ -3,14 +3,16 @@ composition root's cleanup context)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from analytics.sink import EventSink
 from analytics.sink.backend import AnalyticsBackend
 from control_plane.calls.analytics_records import SinkRecords
-from control_plane.calls.center import CenterConfigError, load_center
+from control_plane.calls.center import CenterConfig, CenterConfigError, load_center
 from control_plane.calls.service import CallControllerService, ControllerSettings
 from control_plane.ivr.prompts import PromptError, build_prompts
+from control_plane.recordings.converter import RecordingConverter
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.topology.model import Topology
@@ -32,9 +34,14 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
         raise ControllerSetupError(f"call controller: {exc}") from exc
     sink = EventSink(backend, Path(settings.runtime.run_dir) / "analytics" / "spool")
     await sink.start()
+    recorder = None
+    if calls.recordings_spool is not None:
+        recorder = await asyncio.to_thread(_recorder, settings, center)
     service = CallControllerService(
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
-        settings=ControllerSettings(max_calls=calls.max_calls), metrics=metrics,
+        settings=ControllerSettings(max_calls=calls.max_calls,
+                                    record_calls=calls.record_calls and recorder is not None),
+        metrics=metrics, recorder=recorder,
     )
     try:
         await service.start()
@@ -42,3 +49,20 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
         await sink.close()
         raise ControllerSetupError(f"call controller cannot bind its sockets: {exc}") from exc
     return service, sink
+
+
+def _recorder(settings: Settings, center: CenterConfig) -> RecordingConverter:
+    """The recordings converter, indexing into the configuration database (whose tenants
+    are made to include the center's)."""
+    from control_plane.db.engine import make_engine
+    from control_plane.db.repos.center_sync import ensure_tenants
+    from control_plane.db.repos.recordings_repo import SqlRecordings
+
+    engine = make_engine(settings.database.url)
+    ensure_tenants(engine, center.time_zones.items())
+    run_dir = Path(settings.runtime.run_dir)
+    assert settings.calls.recordings_spool is not None
+    return RecordingConverter(spool_dir=settings.calls.recordings_spool,
+                              recordings_root=run_dir / "recordings",
+                              voicemail_root=run_dir / "voicemail",
+                              index=SqlRecordings(engine))

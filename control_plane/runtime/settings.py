@@ -81,6 +81,10 @@ class CallsSettings(_Section):
     center: Path = Path("control_plane/calls/demo_center.toml")
     prompts_dir: Path = Path("var/prompts")
     max_calls: int = Field(default=2000, ge=1)
+    # Where RTPengine writes its pcap recordings (its recording-dir); unset: calls are not
+    # recorded. WAVs and voicemails go under the run dir.
+    recordings_spool: Path | None = None
+    record_calls: bool = True
 
 
 class RuntimeSettings(_Section):

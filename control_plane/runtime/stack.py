@@ -171,6 +171,8 @@ def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
              "CC_CALLS__CENTER": str(center or DEMO_CENTER),
              # Prompts are the same for every run: synthesised once per checkout.
              "CC_CALLS__PROMPTS_DIR": str(REPO_ROOT / "var" / "prompts"),
+             "CC_CALLS__RECORDINGS_SPOOL": str(
+                 (run_dir / topo.rtpengine.name / "recordings").resolve()),
              "CC_RUNTIME__TOPOLOGY": str(write_topology(topo, run_dir)),
              "PYTHONPATH": str(REPO_ROOT)},
     )

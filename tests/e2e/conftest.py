@@ -19,7 +19,11 @@ from control_plane.calls.center import CenterConfig, load_center
 from control_plane.calls.service import CallControllerService
 from control_plane.calls.session import CallSession
 from control_plane.db.credentials import SeatAccount
+from control_plane.db.engine import make_engine
+from control_plane.db.repos.center_sync import ensure_tenants
+from control_plane.db.repos.recordings_repo import SqlRecordings
 from control_plane.ivr.prompts import PromptLibrary, build_prompts
+from control_plane.recordings.converter import RecordingConverter
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.stack import Stack
 from control_plane.sipstack.peer import Peer
@@ -69,6 +73,7 @@ class RunningController:
     service: CallControllerService
     sink: EventSink
     backend: ChdbBackend
+    recordings: Path
     finished: list[CallSession] = field(default_factory=list)
 
     def rows(self, sql: str) -> list[tuple[object, ...]]:
@@ -84,10 +89,17 @@ async def controller(call_stack: CallStack,
     spool = call_stack.run_dir / f"spool-{backend.database}"
     sink = EventSink(backend, spool)
     await sink.start()
+    engine = make_engine(f"sqlite:///{call_stack.run_dir / 'stack' / 'callcenter.sqlite'}")
+    ensure_tenants(engine, call_stack.center.time_zones.items())
+    recordings = call_stack.run_dir / f"recordings-{backend.database}"
+    recorder = RecordingConverter(
+        spool_dir=call_stack.run_dir / "stack" / call_stack.topo.rtpengine.name / "recordings",
+        recordings_root=recordings / "calls", voicemail_root=recordings / "voicemail",
+        index=SqlRecordings(engine))
     service = CallControllerService(topology=call_stack.topo, center=call_stack.center,
                                     prompts=call_stack.prompts, records=SinkRecords(sink),
-                                    metrics=ControlPlaneMetrics())
-    running = RunningController(service, sink, backend)
+                                    metrics=ControlPlaneMetrics(), recorder=recorder)
+    running = RunningController(service, sink, backend, recordings)
     service.controller.on_session_end = running.finished.append
     await service.start()
     try:
@@ -95,6 +107,7 @@ async def controller(call_stack: CallStack,
     finally:
         await service.stop()
         await sink.close()
+        engine.dispose()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ the ACD, media in RTPengine (DESIGN §5)."""
 from __future__ import annotations
 
 import asyncio
+import wave
 from pathlib import Path
 
 from control_plane.calls.session import Phase
@@ -72,6 +73,11 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
         "SELECT node, digits FROM {db}.ivr_events FINAL "
         f"WHERE call_id = '{answer.call_id}' AND kind = 'choice' ORDER BY at, node")
     assert choices == [("menu", "2"), ("support_menu", "2")]
+    # The answered call is recorded: a stereo WAV, caller left, agent right.
+    wavs = await until(lambda: list(controller.recordings.rglob("*.wav")), within=30)
+    with wave.open(str(wavs[0])) as recording:
+        assert (recording.getnchannels(), recording.getframerate()) == (2, 8000)
+        assert recording.getnframes() > 2400  # the half second of conversation the test held
     assert controller.service.metrics is not None
     registry = controller.service.metrics.registry
     labels = {"tenant": "acme", "queue": "support"}
