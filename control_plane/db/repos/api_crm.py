@@ -52,3 +52,19 @@ def customer_by_external_ref(session: Session, tenant: str, ref: str) -> m.Custo
             select(m.Customer)
             .where(m.Customer.tenant == tenant, m.Customer.external_ref == ref)
             .options(selectinload(m.Customer.phones))).one_or_none()
+
+
+def import_keys(session: Session, tenant: str) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Every external id and every phone number of the tenant's customers, with the
+    customers' ids: two queries, so an import does not look each row up on its own."""
+    with translated():
+        refs = {ref: cid for ref, cid in session.execute(
+            select(m.Customer.external_ref, m.Customer.id)
+            .where(m.Customer.tenant == tenant, m.Customer.external_ref.is_not(None)))
+            if ref is not None}
+        phones: dict[str, list[int]] = {}
+        for number, cid in session.execute(
+                select(m.CustomerPhone.number, m.CustomerPhone.customer_id)
+                .where(m.CustomerPhone.tenant == tenant).order_by(m.CustomerPhone.customer_id)):
+            phones.setdefault(number, []).append(cid)
+    return refs, phones
