@@ -7,7 +7,7 @@ BIN   := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint typecheck test-unit test-integration test-e2e test-security \
-        bench bench-acd bench-sip bench-analytics bench-call clean
+        bench bench-acd bench-sip bench-analytics bench-call bench-api clean
 
 install:
 	@bash .ci/bootstrap.sh
@@ -49,6 +49,9 @@ bench-analytics: install
 
 bench-call: install
 	$(PY) -m loadtests.bench_call
+
+bench-api: install
+	$(PY) -m loadtests.bench_api
 
 bench: bench-acd bench-sip bench-analytics bench-call
 
