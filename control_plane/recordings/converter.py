@@ -41,6 +41,7 @@ from control_plane.recordings.spool import (
     QUEUE_ID,
     TENANT,
     SpoolRecording,
+    capture_recording,
     wait_for_recordings,
 )
 from control_plane.recordings.wav import wav_duration, write_wav
@@ -166,6 +167,17 @@ def _call_audio(recordings: list[SpoolRecording], caller_port: int | None) -> _A
         counts[side] += place(left if side == 0 else right, stream, origin=origin,
                               path=recordings[0].pcap_path)
     return _Audio(interleave(left, right), origin, counts[0], counts[1])
+
+
+def convert_capture(capture: Path, out: Path, *, caller_port: int | None = None) -> Converted:
+    """Any capture file as a stereo WAV at ``out``, not indexed (``id`` 0): for a person
+    looking at evidence. The caller's port is ``caller_port``, else the one in the RTPengine
+    metadata next to the capture (``../metadata/``), if there is one."""
+    audio = _call_audio([capture_recording(capture)], caller_port)
+    size = write_wav(out, audio.frames, channels=2)
+    return Converted(0, out, datetime.fromtimestamp(audio.origin, UTC),
+                     wav_duration(audio.frames, channels=2), size, audio.caller_packets,
+                     audio.agent_packets)
 
 
 def _voicemail_audio(recordings: list[SpoolRecording], message: VoicemailMessage) -> _Audio:

@@ -104,6 +104,16 @@ def parse_metadata(path: Path, spool_dir: Path) -> SpoolRecording:
     return SpoolRecording(metadata_path=path, pcap_path=pcap, values=values)
 
 
+def capture_recording(capture: Path) -> SpoolRecording:
+    """Any capture file as a recording, with the RTPengine metadata next to it (in
+    ``../metadata/``) when there is some."""
+    spool_dir = capture.parent.parent
+    metadata = spool_dir / "metadata" / f"{_META_PREFIX}{capture.stem}{_META_SUFFIX}"
+    if not metadata.exists():
+        return SpoolRecording(metadata_path=capture, pcap_path=capture)
+    return SpoolRecording(metadata, capture, parse_metadata(metadata, spool_dir).values)
+
+
 def find_recordings(spool_dir: Path, call_id: str) -> list[SpoolRecording]:
     """The finished recordings of ``call_id`` (usually one), oldest first."""
     prefix = _META_PREFIX + escaped_call_id(call_id)
