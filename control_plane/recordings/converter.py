@@ -245,6 +245,9 @@ class RecordingConverter:
             duration_seconds=duration, size_bytes=size)
         row = await self._indexed(path, self.index.add_recording(entry))
         await asyncio.to_thread(self._done, found)
+        if not audio.caller_packets:  # a muted caller, or the wrong caller port given
+            log.warning("recording has no caller audio", call_id=call.call_id,
+                        caller_port=call.caller_port, path=str(path))
         log.info("recording converted", call_id=call.call_id, path=str(path),
                  seconds=round(duration, 3), caller_packets=audio.caller_packets,
                  agent_packets=audio.agent_packets)
