@@ -40,7 +40,7 @@ def compute_eligibility(st: AcdState, agent: LiveAgent) -> None:
         if level is not None:
             eligible.append((queue, level))
     agent.eligible = eligible
-    agent.strict = [queue for queue, level in eligible if not level]
+    agent.strict_ids = tuple([queue.qidx for queue, level in eligible if not level])
     agent.relaxed = [(queue, level) for queue, level in eligible if level]
 
 

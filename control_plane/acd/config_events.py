@@ -7,6 +7,7 @@ from control_plane.acd.commands import DecisionTrigger
 from control_plane.acd.errors import AcdInputError, RejectionCode
 from control_plane.acd.estimators.rates import DecayingRate, Ewma
 from control_plane.acd.events import QueueUpserted, TenantUpserted
+from control_plane.acd.heads import INF, set_top
 from control_plane.acd.indexes import MAX_PROFICIENCY
 from control_plane.acd.lifecycle import staff, waiting_calls
 from control_plane.acd.model import CallState, OverflowKind, QueueConfig
@@ -70,12 +71,17 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
     touched_skills = {sid for sid, _ in reqs[0]}
     if queue is None:
         queue = QueueState(
-            top=None, name=config.queue_id, config=config, ref=ref, reqs=reqs,
+            top=None, name=config.queue_id, qidx=len(st.queue_list), head_keys=st.head_keys,
+            head_seqs=st.head_seqs,
+            config=config, ref=ref, reqs=reqs,
             strategy=STRATEGIES[config.strategy], waiting=[[] for _ in reqs],
             arrivals=DecayingRate(), handle=Ewma(config.expected_handle_s),
             calls_by_seq=st.calls_by_seq,
         )
         st.queues[ref] = queue
+        st.queue_list.append(queue)
+        st.head_keys.append(INF)
+        st.head_seqs.append(0)
     else:
         touched_skills.update(sid for sid, _ in queue.reqs[0])
         for sid, _ in queue.reqs[0]:
@@ -84,7 +90,7 @@ def on_queue_upserted(step: Step, event: QueueUpserted) -> None:
         queue.config, queue.reqs, queue.strategy = config, reqs, STRATEGIES[config.strategy]
         queue.waiting = [[] for _ in reqs]
         queue.waiting_count = 0
-        queue.top = None
+        set_top(queue, None)
         queue.risk_level = min(queue.risk_level, queue.max_level)
         for call in calls:
             call.level = min(call.level, queue.max_level)

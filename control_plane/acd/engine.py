@@ -158,16 +158,17 @@ class Engine:
             self._fire(step, due[1], due[2])
         step.now = now
 
-    def _fire(self, step: Step, kind: TimerKind, subject: Any) -> None:
+    def _fire(self, step: Step, kind: TimerKind, subject: int) -> None:
         st = self.state
-        if kind is TimerKind.RING:
-            call = st.calls_by_seq[subject[0]]
-            agent = st.agents_by_idx[subject[1]]
-            call_events.fail_offer(step, call, agent, no_answer=True, notify=True)
+        if kind is TimerKind.RING:  # keyed by the agent, which holds exactly this offer
+            agent = st.agents_by_idx[subject]
+            assert agent.offer is not None
+            call_events.fail_offer(step, st.calls_by_seq[agent.offer], agent, no_answer=True,
+                                   notify=True)
         elif kind is TimerKind.WRAP_UP:
             after_work(step, st.agents_by_idx[subject])
         elif kind is TimerKind.SLA_RISK:
-            evaluate_risk(step, st.queues[subject])
+            evaluate_risk(step, st.queue_list[subject])
         else:
             call = st.calls_by_seq[subject]
             queue = call.queue

@@ -59,8 +59,9 @@ def arm_call_timers(step: Step, call: LiveCall) -> None:
             arm_call_timer(step, TimerKind.MAX_WAIT, call, due)
         if config.announce_period_s:
             arm_call_timer(step, TimerKind.ANNOUNCE, call, step.now + config.announce_period_s)
-    if config.sla_risk is not None and not timers.is_set(TimerKind.SLA_RISK, call.queue.ref):
-        timers.set(TimerKind.SLA_RISK, call.queue.ref, step.now + config.sla_risk.eval_period_s)
+    queue = call.queue
+    if config.sla_risk is not None and not timers.is_set(TimerKind.SLA_RISK, queue.qidx):
+        timers.set(TimerKind.SLA_RISK, queue.qidx, step.now + config.sla_risk.eval_period_s)
 
 
 def wait_estimate(call: LiveCall, now: float) -> WaitEstimate:
@@ -219,7 +220,7 @@ def evaluate_risk(step: Step, queue: QueueState) -> None:
             if call.state is CallState.QUEUED:
                 dispatch_call(step, call, DecisionTrigger.RELAXED)
     if queue.waiting_count or queue.risk_level:
-        step.st.timers.set(TimerKind.SLA_RISK, queue.ref, now + policy.eval_period_s)
+        step.st.timers.set(TimerKind.SLA_RISK, queue.qidx, now + policy.eval_period_s)
 
 
 def after_work(step: Step, agent: LiveAgent) -> None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import random
 from bisect import bisect_left, insort
 from collections.abc import Callable
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
+from control_plane.acd import heads
 from control_plane.acd.commands import (
-    AUDIT_TOP_K,
     CancelOffer,
     Candidate,
     Command,
@@ -26,19 +25,19 @@ from control_plane.acd.commands import (
     decision_record,
     offer_call,
 )
+from control_plane.acd.heads import arbitrate, set_top
 from control_plane.acd.model import AgentState, CallState, SeatPolicy
 from control_plane.acd.pool import AgentPool
 from control_plane.acd.strategies.base import SelectionContext
 from control_plane.acd.timers import TimerKind
 
 if TYPE_CHECKING:
-    from control_plane.acd.state import AcdState, LiveAgent, LiveCall, QueueState
+    from control_plane.acd.state import AcdState, LiveAgent, LiveCall
 
-# Cross-queue arbitration score: the class dominates, then seconds past the SL deadline.
-_CLASS_WEIGHT = 1e9
-_rank = attrgetter("rank")
-_top = attrgetter("top")
-_has_declined = attrgetter("has_declined")
+# The two head walks, reachable here too: tests compare them (the index against the full walk).
+_heads_fast = heads.heads_fast
+_heads_full = heads.heads_full
+
 
 
 class Step:
@@ -73,7 +72,7 @@ def enqueue(call: LiveCall) -> None:
     call.state = CallState.QUEUED
     top = queue.top
     if top is None or key < top.key:
-        queue.top = call
+        set_top(queue, call)
 
 
 def dequeue(call: LiveCall) -> None:
@@ -88,10 +87,10 @@ def dequeue(call: LiveCall) -> None:
     del lst[0]
     waiting = queue.waiting
     if len(waiting) == 1:
-        queue.top = queue.calls_by_seq[lst[0][2]] if lst else None
+        set_top(queue, queue.calls_by_seq[lst[0][2]] if lst else None)
     else:
         firsts = [lst[0] for lst in waiting if lst]
-        queue.top = queue.calls_by_seq[min(firsts)[2]] if firsts else None
+        set_top(queue, queue.calls_by_seq[min(firsts)[2]] if firsts else None)
 
 
 def effective_level(call: LiveCall) -> int:
@@ -147,7 +146,8 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
         if agent.state is AgentState.READY:
             agent.state = AgentState.OFFERED
         call.offered.append(agent.idx)
-        st.timers.set(TimerKind.RING, (call.seq, agent.idx), due)
+        # An agent holds at most one offer, so its ring timer is keyed by the agent alone.
+        st.timers.set(TimerKind.RING, agent.idx, due)
         step.commands.append(offer_call(call.ref, agent.ref, queue.ref, ring, call.callback))
     if queue.strategy.progressive:
         arm_call_timer(step, TimerKind.PROGRESS, call, step.now + queue.config.progressive_step_s)
@@ -182,87 +182,22 @@ def dispatch_call(step: Step, call: LiveCall, trigger: DecisionTrigger) -> bool:
     return True
 
 
-def _head_for(st: AcdState, queue: QueueState, agent: LiveAgent, lowest: int) -> LiveCall | None:
-    best: LiveCall | None = None
-    calls = st.calls_by_seq
-    for lst in queue.waiting[lowest:]:
-        for key in lst:
-            call = calls[key[2]]
-            if agent.idx in call.declined:
-                continue
-            if best is None or key < best.key:
-                best = call
-            break
-    return best
-
-
-def _heads_fast(st: AcdState, agent: LiveAgent) -> list[LiveCall] | None:
-    """The heads an agent can take, or None when a declined head needs the full walk.
-
-    Queues the agent serves at the strict level offer their first call (`top`), read by a
-    comprehension; only queues it serves relaxed need a per-level look.
-    """
-    heads: list[LiveCall] = list(filter(None, map(_top, agent.strict)))
-    for queue, level in agent.relaxed:
-        if queue.waiting_count:
-            call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
-            if call is not None:
-                heads.append(call)
-    if any(map(_has_declined, heads)):
-        return None
-    return heads
-
-
-def _heads_full(st: AcdState, agent: LiveAgent) -> list[LiveCall]:
-    """The heads an agent can take, skipping calls it declined and queues excluding its seat."""
-    idx = agent.idx
-    degraded = agent.seat_degraded
-    heads: list[LiveCall] = []
-    for queue, level in agent.eligible:
-        if not queue.waiting_count:
-            continue
-        if degraded and queue.config.seat_policy is SeatPolicy.EXCLUDE:
-            continue
-        call = queue.top
-        if len(queue.waiting) > 1 or (call is not None and idx in call.declined):
-            call = _head_for(st, queue, agent, 0 if queue.risk_level >= level else level)
-        if call is not None:
-            heads.append(call)
-    return heads
-
-
 def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     """Offer the available agent the most urgent call it can take; False if none.
 
     Each eligible queue offers its most urgent call the agent may take; they are ranked by
-    priority class, then service-level deadline, then arrival. The audit keeps the best
-    `AUDIT_TOP_K` of them in that order (the winner first) and how many were compared.
+    priority class, then service-level deadline, then arrival (`heads.arbitrate`). The audit
+    keeps the best `AUDIT_TOP_K` of them in that order (the winner first) and how many were
+    compared.
     """
     started = step.clock() if step.clock is not None else 0.0
-    st = step.st
-    heads = None if agent.seat_degraded else _heads_fast(st, agent)
-    if heads is None:
-        heads = _heads_full(st, agent)
-    if not heads:
+    won = arbitrate(step.st, agent, step.now)
+    if won is None:
         return False
-    heads.sort(key=_rank)
-    best = heads[0]
+    best = won.best
     offer(step, best, (agent,))
-    now = step.now
-    make = tuple.__new__
-    candidates = tuple(
-        [make(Candidate, (c.queue.name, c.priority_class * _CLASS_WEIGHT + now - c.deadline))
-         for c in heads[:AUDIT_TOP_K]]
-    )
-    considered = len(heads)
-    if considered == 1:
-        rule = "arbitration:only-queue"
-    elif heads[-1].priority_class != best.priority_class:
-        rule = "arbitration:priority"
-    else:
-        rule = "arbitration:sl-deadline"
-    _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=rule,
-            candidates=candidates, considered=considered, started=started)
+    _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=won.rule,
+            candidates=won.candidates, considered=won.considered, started=started)
     return True
 
 
@@ -280,7 +215,7 @@ def make_available(step: Step, agent: LiveAgent) -> None:
 
 def withdraw_offer(step: Step, call: LiveCall, agent: LiveAgent, notify: bool) -> None:
     """Take one agent's offer back; the agent's next state is the caller's business."""
-    step.st.timers.cancel(TimerKind.RING, (call.seq, agent.idx))
+    step.st.timers.cancel(TimerKind.RING, agent.idx)
     call.offered.remove(agent.idx)
     agent.offer = None
     if agent.state is AgentState.OFFERED:

@@ -7,6 +7,7 @@ so a refused event leaves the state exactly as it was.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,11 @@ class QueueState:
     # line with the object header that iterating the agent's queues touches anyway.
     top: LiveCall | None
     name: str  # ref.queue, read for every audit candidate without touching `ref`
+    # This queue's slot in the state's `head_keys` (and `queue_list`), and that array: the
+    # ranking float of `top`, kept with it by `heads.set_top`.
+    qidx: int
+    head_keys: array[float]
+    head_seqs: array[int]
     config: QueueConfig
     ref: QueueRef
     reqs: tuple[Requirements, ...]
@@ -94,8 +100,9 @@ class LiveAgent:
     seat_registered: bool = True
     seat_degraded: bool = False
     eligible: list[tuple[QueueState, int]] = field(default_factory=list)
-    # `eligible` split for arbitration: queues served at the strict level, and the others.
-    strict: list[QueueState] = field(default_factory=list)
+    # `eligible` split for arbitration: queues served at the strict level (their `qidx`,
+    # ranked through the head-key array), and the others.
+    strict_ids: tuple[int, ...] = ()
     relaxed: list[tuple[QueueState, int]] = field(default_factory=list)
     idle_keys: tuple[tuple[float, int], tuple[int, float, int], tuple[float, float, int],
                      tuple[int, int]] | None = None
@@ -154,6 +161,10 @@ class AcdState:
 
     tenants: dict[str, TenantState] = field(default_factory=dict)
     queues: dict[QueueRef, QueueState] = field(default_factory=dict)
+    # Queues by `qidx`, and each one's head key (see `heads`): +inf while it has no call.
+    queue_list: list[QueueState] = field(default_factory=list)
+    head_keys: array[float] = field(default_factory=lambda: array("d"))
+    head_seqs: array[int] = field(default_factory=lambda: array("q"))  # `top.seq`, for ties
     agents: dict[AgentRef, LiveAgent] = field(default_factory=dict)
     agents_by_idx: dict[int, LiveAgent] = field(default_factory=dict)
     calls: dict[CallRef, LiveCall] = field(default_factory=dict)

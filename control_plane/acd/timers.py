@@ -7,7 +7,6 @@ due by then, in due order, each at its own due time.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable
 from enum import IntEnum
 
 
@@ -23,7 +22,12 @@ class TimerKind(IntEnum):
     SLA_RISK = 6
 
 
-TimerKey = tuple[TimerKind, Hashable]
+# A timer's identity, (kind, subject), packed into one int: subjects are non-negative ints
+# (a call's seq, an agent's idx, a queue's qidx), kinds fit in 3 bits. Int keys and heap
+# entries of plain numbers cost no tuple per key and are untracked by the garbage collector.
+_KIND_BITS = 3
+_KIND_MASK = (1 << _KIND_BITS) - 1
+_KINDS = tuple(TimerKind)
 
 
 class Timers:
@@ -32,37 +36,39 @@ class Timers:
     __slots__ = ("_heap", "_live", "_seq")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, TimerKind, Hashable]] = []
-        self._live: dict[TimerKey, int] = {}
+        self._heap: list[tuple[float, int, int]] = []  # (due, token, key)
+        self._live: dict[int, int] = {}  # key -> token of its live entry
         self._seq = 0
 
     def __len__(self) -> int:
         return len(self._live)
 
-    def set(self, kind: TimerKind, subject: Hashable, due: float) -> None:
+    def set(self, kind: TimerKind, subject: int, due: float) -> None:
         """Arm (or re-arm) the timer for this subject."""
         self._seq += 1
-        self._live[(kind, subject)] = self._seq
-        heapq.heappush(self._heap, (due, self._seq, kind, subject))
+        key = subject << _KIND_BITS | kind
+        self._live[key] = self._seq
+        heapq.heappush(self._heap, (due, self._seq, key))
         # Cancelled entries stay in the heap until popped; compact when they dominate.
         if len(self._heap) > 4 * len(self._live) + 1024:
-            self._heap = [e for e in self._heap if self._live.get((e[2], e[3])) == e[1]]
+            live = self._live
+            self._heap = [e for e in self._heap if live.get(e[2]) == e[1]]
             heapq.heapify(self._heap)
 
-    def cancel(self, kind: TimerKind, subject: Hashable) -> None:
+    def cancel(self, kind: TimerKind, subject: int) -> None:
         """Disarm the timer for this subject, if any."""
-        self._live.pop((kind, subject), None)
+        self._live.pop(subject << _KIND_BITS | kind, None)
 
-    def is_set(self, kind: TimerKind, subject: Hashable) -> bool:
+    def is_set(self, kind: TimerKind, subject: int) -> bool:
         """True when the timer is armed."""
-        return (kind, subject) in self._live
+        return subject << _KIND_BITS | kind in self._live
 
     def next_due(self) -> float | None:
         """When the next live timer fires, or None."""
         heap = self._heap
         while heap:
-            due, token, kind, subject = heap[0]
-            if self._live.get((kind, subject)) == token:
+            due, token, key = heap[0]
+            if self._live.get(key) == token:
                 return due
             heapq.heappop(heap)
         return None
@@ -72,13 +78,12 @@ class Timers:
         heap = self._heap
         return bool(heap) and heap[0][0] <= now
 
-    def pop_due(self, now: float) -> tuple[float, TimerKind, Hashable] | None:
+    def pop_due(self, now: float) -> tuple[float, TimerKind, int] | None:
         """Remove and return the earliest live timer due by `now`, or None."""
         heap = self._heap
         while heap and heap[0][0] <= now:
-            due, token, kind, subject = heapq.heappop(heap)
-            key = (kind, subject)
+            due, token, key = heapq.heappop(heap)
             if self._live.get(key) == token:
                 del self._live[key]
-                return due, kind, subject
+                return due, _KINDS[key & _KIND_MASK], key >> _KIND_BITS
         return None

@@ -55,15 +55,21 @@ def _queue(i: int, strategy: str) -> QueueConfig:
     )
 
 
-def run_churn(seed: int, steps: int, observe: Callable[[Engine], None]) -> None:
-    """Drive an engine with seeded churn, calling `observe` after every event."""
+def run_churn(
+    seed: int, steps: int, observe: Callable[[Engine], None], *, tick: float = 0.0
+) -> None:
+    """Drive an engine with seeded churn, calling `observe` after every event.
+
+    With `tick`, event times are rounded down to multiples of it, so many calls arrive at the
+    same instant (equal service-level deadlines across queues).
+    """
     rng = random.Random(seed)
     engine = Engine(random.Random(seed))
     pending: list[OfferCall] = []
     connected: list[CallRef] = []
 
     def apply(event: Event, now: float) -> None:
-        out = engine.apply(event, now)
+        out = engine.apply(event, now - now % tick if tick else now)
         pending.extend(c for c in out.commands if isinstance(c, OfferCall))
         observe(engine)
 
