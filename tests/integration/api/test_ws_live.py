@@ -411,3 +411,12 @@ async def test_a_lagging_client_is_told_then_closed(start_center: support.Starte
             assert nxt["error"]["id"] == "ws.lagging"
     closed = await sue.ws.receive(3)
     assert (closed.data, closed.extra) == (4429, "ws.lagging")
+
+
+async def test_shutdown_closes_sockets_with_going_away(live: Live) -> None:
+    sock = await live.connect("sue")
+    await sock.subscribe("wallboard")
+    await live.center.client.server.close()
+    closed = await sock.ws.receive(5)
+    assert (closed.type, closed.data, closed.extra) == (
+        aiohttp.WSMsgType.CLOSE, 1001, "server.shutdown")
