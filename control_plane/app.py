@@ -186,6 +186,19 @@ CHDB: web.AppKey[ChdbOwner] = web.AppKey("chdb", ChdbOwner)
 CALLS: web.AppKey[CallControllerService | None] = web.AppKey("calls")
 
 
+def _attach_desk(app: web.Application, service: CallControllerService) -> None:
+    """The agent desk and live figures act on the controller's own ACD engine."""
+    from control_plane.api.agent_engine_desk import attach_engine
+    from control_plane.api.agent_live import AgentLedger
+
+    driver = service.driver
+    assert driver is not None
+    ledger = AgentLedger(driver.engine, clock=asyncio.get_running_loop().time)
+    driver.observers.append(ledger.observe)
+    attach_engine(app, driver, ledger, on_disposition=lambda d: log.info(
+        "disposition", agent=d.agent.agent, call_id=d.call_id, code=d.code))
+
+
 def _own_chdb(owner: ChdbOwner) -> OnDemandEngine:
     """The dashboard's engine: this process's chDB, opened by the first BI query."""
     return OnDemandEngine(owner.backend, "callcenter")
@@ -212,6 +225,7 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service
+    _attach_desk(app, service)
     from analytics.sink.metrics import SinkCollector
 
     collector = SinkCollector(sink, "chdb")

@@ -34,6 +34,8 @@ class AcdDriver:
         self._timer_due: float | None = None
         self._applying = False
         self._pending: list[Event] = []
+        # Also told every command (the API's live figures follow the agents through them).
+        self.observers: list[CommandSink] = []
 
     def now(self) -> float:
         """The engine's time: the loop's monotonic clock."""
@@ -64,6 +66,11 @@ class AcdDriver:
             if self._on_decision is not None:
                 self._on_decision(record)
         for command in outcome.commands:
+            for observer in self.observers:
+                try:
+                    observer(command)
+                except Exception:
+                    log.exception("command observer failed", command=type(command).__name__)
             try:
                 self._on_command(command)
             except Exception:  # one failing command must not stop the others
