@@ -49,7 +49,8 @@ async def _sweep(config: Path | None, older_than: float) -> int:
 
     settings = load_settings(config)
     topo = load_topology(settings.runtime.topology)
-    paths = recording_paths(settings.runtime.run_dir, topo.rtpengine.name)
+    paths = recording_paths(settings.runtime.run_dir, spool_dir=settings.calls.recordings_spool,
+                            rtpengine_name=topo.rtpengine.name)
     engine = make_engine(settings.database.url)
     try:
         converter = RecordingConverter(

@@ -1,8 +1,7 @@
-"""Where recordings live on one center: RTPengine's spool and our WAV roots, by convention.
-
-RTPengine's ``recording-dir`` is rendered as ``<run_dir>/<rtpengine node>/recordings``
-(``control_plane.topology.render``); the WAVs go under ``<run_dir>/media/``, one root for
-call recordings and one for voicemail.
+"""Where recordings live on one center, by convention (the call controller's wiring uses
+the same): WAVs under ``<run_dir>/recordings`` and ``<run_dir>/voicemail``, RTPengine's
+spool at ``settings.calls.recordings_spool``, else where the topology renderer puts
+RTPengine's ``recording-dir``: ``<run_dir>/<rtpengine node>/recordings``.
 """
 
 from __future__ import annotations
@@ -21,9 +20,9 @@ class RecordingPaths:
     voicemail_root: Path
 
 
-def recording_paths(run_dir: Path, rtpengine_name: str) -> RecordingPaths:
+def recording_paths(run_dir: Path, *, spool_dir: Path | None = None,
+                    rtpengine_name: str = "rtpengine") -> RecordingPaths:
     """The conventional directories of a center running in ``run_dir``."""
-    media = run_dir / "media"
-    return RecordingPaths(spool_dir=run_dir / rtpengine_name / "recordings",
-                          recordings_root=media / "recordings",
-                          voicemail_root=media / "voicemails")
+    return RecordingPaths(
+        spool_dir=spool_dir if spool_dir is not None else run_dir / rtpengine_name / "recordings",
+        recordings_root=run_dir / "recordings", voicemail_root=run_dir / "voicemail")

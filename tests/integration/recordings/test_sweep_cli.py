@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from control_plane.recordings.index import RecordingFilter
 from control_plane.recordings.paths import recording_paths
 from control_plane.recordings.spool import escaped_call_id, recording_metadata
@@ -19,8 +21,13 @@ from tests.unit.recordings.captures import CALLER_PORT, call_capture, tone_strea
 from tests.unit.recordings.test_converter import START, spool
 
 
-def test_sweep_indexes_an_orphaned_recording(sqlite_cast: Cast, tmp_path: Path) -> None:
-    paths = recording_paths(tmp_path, load_topology(DEMO_TOPOLOGY).rtpengine.name)
+@pytest.mark.parametrize("own_spool", [False, True])
+def test_sweep_indexes_an_orphaned_recording(sqlite_cast: Cast, tmp_path: Path,
+                                             own_spool: bool) -> None:
+    # The spool is settings.calls.recordings_spool when set, else RTPengine's rendered one.
+    spool_dir = tmp_path / "elsewhere" if own_spool else None
+    paths = recording_paths(tmp_path, spool_dir=spool_dir,
+                            rtpengine_name=load_topology(DEMO_TOPOLOGY).rtpengine.name)
     call_id = "orphan@cli"
     spool(paths.spool_dir, call_id, call_capture(caller=tone_stream(440, 25, ssrc=1),
                                                  agent=[], start=START), caller_port=None)
@@ -30,6 +37,8 @@ def test_sweep_indexes_an_orphaned_recording(sqlite_cast: Cast, tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CC_")}
     env |= {"CC_RUNTIME__RUN_DIR": str(tmp_path), "CC_RUNTIME__TOPOLOGY": str(DEMO_TOPOLOGY),
             "CC_DATABASE__URL": sqlite_cast.url}
+    if spool_dir is not None:
+        env["CC_CALLS__RECORDINGS_SPOOL"] = str(spool_dir)
     run = subprocess.run([sys.executable, "-m", "control_plane.recordings", "sweep",
                           "--older-than", "0"], env=env, capture_output=True, text=True,
                          timeout=120, check=False)
