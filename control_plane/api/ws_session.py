@@ -259,16 +259,28 @@ class LiveSocket:
                          "tenant": tenant, "kinds": sorted(k.value for k in flt.kinds or ()),
                          "snapshot": snapshot})
 
+    async def send_text(self, text: str) -> None:
+        """Send one message already in JSON text."""
+        if self.ws.closed:
+            return
+        async with self._send_lock:
+            with contextlib.suppress(ConnectionResetError):
+                await self.ws.send_str(text)
+
     async def _forward(self, key: str, channel: str, sub: Subscription) -> None:
+        prefix = '{"type":"event","subscription":' + json.dumps(key) + ',"event":'
         async for item in sub:
             if isinstance(item, Lagged):
                 await self._lagged(key, item)
-                continue
-            out: dict[str, Any] = {"type": "event", "subscription": key,
-                                   "event": masked(item, self.who)}
-            if channel == "desk" and item.kind is EventKind.CALL_OFFERED:
-                out["screen_pop"] = await self._screen_pop(item)
-            await self.send(out)
+            elif channel == "desk" and item.kind is EventKind.CALL_OFFERED:
+                await self.send({"type": "event", "subscription": key,
+                                 "event": masked(item, self.who),
+                                 "screen_pop": await self._screen_pop(item)})
+            elif self.who.no_pii:
+                await self.send({"type": "event", "subscription": key,
+                                 "event": masked(item, self.who)})
+            else:  # the common case: the event's text, serialised once for every socket
+                await self.send_text(prefix + item.json_text() + "}")
 
     async def _screen_pop(self, event: LiveEvent) -> dict[str, Any]:
         caller = event.data.get("caller")

@@ -46,6 +46,7 @@ queue (waiting, oldest_wait_seconds, agents by state, service_level...).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class LiveEvent:
     call_id: str | None = None
     at: datetime = field(default_factory=_now)
     data: Mapping[str, Any] = field(default_factory=dict)
+    # The JSON text, made once for every subscriber (fan-out would otherwise serialise the
+    # same event once per socket).
+    _text: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.tenant:
@@ -101,6 +105,12 @@ class LiveEvent:
         return {"kind": self.kind.value, "tenant": self.tenant, "queue": self.queue,
                 "agent": self.agent, "call_id": self.call_id,
                 "at": self.at.isoformat().replace("+00:00", "Z"), "data": dict(self.data)}
+
+    def json_text(self) -> str:
+        """:meth:`to_json` as JSON text (computed on first use, then reused)."""
+        if not self._text:
+            self._text.append(json.dumps(self.to_json(), separators=(",", ":")))
+        return self._text[0]
 
 
 @dataclass(frozen=True, slots=True)
