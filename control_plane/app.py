@@ -24,6 +24,7 @@ from analytics.dashboard.engine import OnDemandEngine
 from analytics.kpis.service import KpiEngine
 from control_plane.api import (
     auth_routes,
+    calls_routes,
     config_api,
     docs,
     recordings_routes,
@@ -31,6 +32,7 @@ from control_plane.api import (
     users_routes,
     ws_routes,
 )
+from control_plane.api.calls_routes import CALLS
 from control_plane.api.context import AUTH, PRINCIPAL, USERS
 from control_plane.api.errors import PermissionDenied
 from control_plane.api.middleware import request_context
@@ -183,7 +185,6 @@ class ChdbOwner:
 
 
 CHDB: web.AppKey[ChdbOwner] = web.AppKey("chdb", ChdbOwner)
-CALLS: web.AppKey[CallControllerService | None] = web.AppKey("calls")
 
 
 def _attach_desk(app: web.Application, service: CallControllerService) -> None:
@@ -277,7 +278,7 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES,
-                  ws_routes.ROUTES, desk_routes.ROUTES):
+                  ws_routes.ROUTES, desk_routes.ROUTES, calls_routes.ROUTES):
         api.include(table.routes)
     config_api.wire(app, database_url=settings.database.url)
     recordings_routes.install(app, settings.database.url)

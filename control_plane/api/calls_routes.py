@@ -1,0 +1,120 @@
+"""Live calls of this replica's call controller, and supervisor monitoring of one.
+
+Tenant-scoped like everything else: a supervisor sees and monitors only their tenant's
+calls, an agent only the calls they talk on, analysts never see the caller's number.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from control_plane.api.errors import ApiError, DependencyUnavailable, ResourceNotFound
+from control_plane.api.routes import RouteTable, body, principal, reply
+from control_plane.auth.permissions import Role
+from control_plane.auth.principal import Principal
+from control_plane.calls.service import CallControllerService
+from control_plane.calls.session import CallSession
+from control_plane.calls.supervision import MODES, MonitorError, monitor
+
+ROUTES = RouteTable()
+CALLS: web.AppKey[CallControllerService | None] = web.AppKey("calls")
+SEAT = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class MonitorRefused(ApiError):
+    """The call cannot be monitored that way now (not connected, no mixing, no answer)."""
+
+    status, error_id, default_message = 409, "calls.monitor_refused", "cannot monitor the call"
+
+
+class LiveCall(BaseModel):
+    """A call this controller is handling."""
+
+    call_id: str
+    tenant: str
+    number: str = Field(description="the center number the caller dialled")
+    caller: str | None = Field(description="caller's number; null for analysts (no PII)")
+    phase: str
+    queue: str
+    agent: str
+    on_hold: bool
+    seconds: float
+
+
+class LiveCalls(BaseModel):
+    """Every live call the reader may see."""
+
+    count: int
+    calls: list[LiveCall]
+
+
+class MonitorRequest(BaseModel):
+    """Monitor a call from a supervisor's seat (listen only: RTPengine 10.5 cannot mix)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seat: str = Field(min_length=1, max_length=64, pattern=SEAT)
+    mode: str = Field(default="listen", pattern="^(" + "|".join(MODES) + ")$")
+
+
+class MonitorStarted(BaseModel):
+    """The supervisor's seat answered and hears the call."""
+
+    call_id: str
+    seat: str
+    mode: str
+
+
+def _service(request: web.Request) -> CallControllerService:
+    service = request.app.get(CALLS)
+    if service is None:
+        raise DependencyUnavailable("call controller", "this replica runs no call controller")
+    return service
+
+
+def _visible(who: Principal, session: CallSession) -> bool:
+    if not who.is_operator and session.route.tenant != who.tenant:
+        return False
+    if who.role is Role.AGENT:
+        return session.record.agent == who.username
+    return True
+
+
+def _view(who: Principal, session: CallSession) -> LiveCall:
+    r = session.record
+    return LiveCall(call_id=session.call_id, tenant=r.tenant, number=r.did,
+                    caller=None if who.no_pii else r.caller, phase=session.phase.value,
+                    queue=r.queue, agent=r.agent, on_hold=session.on_hold,
+                    seconds=round(time.time() - r.started_at, 1))
+
+
+@ROUTES.get("/api/v1/calls/live", permission="calls.read", summary="Live calls",
+            tags=("calls",), response=LiveCalls)
+async def live_calls(request: web.Request) -> web.Response:
+    """The calls this replica's controller handles now, within the reader's reach."""
+    who = principal(request)
+    sessions = [s for s in _service(request).controller.sessions.values() if _visible(who, s)]
+    views = [_view(who, s) for s in sessions]
+    return reply(LiveCalls(count=len(views), calls=views))
+
+
+@ROUTES.post(r"/api/v1/calls/{call_id:[^/]+}/monitor", permission="calls.monitor",
+             summary="Listen to a live call from a supervisor's seat", tags=("calls",),
+             body=MonitorRequest, response=MonitorStarted, status=201,
+             errors=(MonitorRefused, ResourceNotFound, DependencyUnavailable))
+async def monitor_call(request: web.Request) -> web.Response:
+    """Ring the supervisor's seat with a send-only copy of the call (both parties)."""
+    who = principal(request)
+    wanted = body(request, MonitorRequest)
+    session = _service(request).controller.sessions.get(request.match_info["call_id"])
+    if session is None or not _visible(who, session):
+        raise ResourceNotFound("no such live call")
+    try:
+        await monitor(session, wanted.seat, wanted.mode)
+    except MonitorError as exc:
+        raise MonitorRefused(str(exc), details={"reason": exc.error_id}) from exc
+    return reply(MonitorStarted(call_id=session.call_id, seat=wanted.seat, mode=wanted.mode),
+                 status=201)
