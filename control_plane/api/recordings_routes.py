@@ -117,6 +117,13 @@ class VoicemailQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
+class TenantVoicemailQuery(VoicemailQuery):
+    """Paging, (un)listened, one queue; ``tenant`` is the operator's only."""
+
+    tenant: str | None = Field(default=None, max_length=64)
+    queue_id: int | None = Field(default=None, ge=1)
+
+
 class MarkListened(BaseModel):
     """Mark a voicemail listened (or back to new)."""
 
@@ -133,14 +140,20 @@ def _id(request: web.Request, name: str) -> int:
     return int(request.match_info[name])
 
 
-def _reach_filter(who: Principal, q: RecordingQuery) -> RecordingFilter | None:
-    """The filter within the user's reach; None when they can reach nothing."""
-    if q.tenant is not None and not who.is_operator:
+def _tenant(who: Principal, asked: str | None) -> str:
+    """The tenant a listing covers: the user's own; the operator names one."""
+    if asked is not None and not who.is_operator:
         raise PermissionDenied("only the operator may list another tenant",
                                details={"field": "tenant"})
-    tenant = q.tenant if who.is_operator else who.tenant
+    tenant = asked if who.is_operator else who.tenant
     if tenant is None:
         raise PermissionDenied("name the tenant to list", details={"field": "tenant"})
+    return tenant
+
+
+def _reach_filter(who: Principal, q: RecordingQuery) -> RecordingFilter | None:
+    """The filter within the user's reach; None when they can reach nothing."""
+    tenant = _tenant(who, q.tenant)
     agent_id, team_id = q.agent_id, None
     if who.role is Role.AGENT:
         if q.agent_id not in (None, who.agent_id):
@@ -244,6 +257,40 @@ async def list_voicemails(request: web.Request) -> web.Response:
                                        limit=q.limit)
     return reply(VoicemailPage(items=[VoicemailView.of(e, who) for e in page.items],
                                offset=page.offset, limit=page.limit, total=page.total))
+
+
+@ROUTES.get("/api/v1/voicemails", permission=PERMISSION, summary="List voicemails",
+            tags=_TAGS, query=TenantVoicemailQuery, response=VoicemailPage)
+async def list_tenant_voicemails(request: web.Request) -> web.Response:
+    """The tenant's voicemails within the caller's reach, newest first: agents and team
+    leads those of the queues they (their team) serve; supervisors and admins all, those
+    left for no queue (or a deleted one) included."""
+    who, q, store = principal(request), query(request, TenantVoicemailQuery), _store(request)
+    tenant = _tenant(who, q.tenant)
+    queues: frozenset[int] | None = None
+    if who.role is Role.AGENT:
+        queues = (await store.served_queues(tenant, agent_id=who.agent_id)
+                  if who.agent_id is not None else frozenset())
+    elif who.role is Role.TEAM_LEAD:
+        queues = (await store.served_queues(tenant, team_id=who.team_id)
+                  if who.team_id is not None else frozenset())
+    if q.queue_id is not None:
+        if queues is not None and q.queue_id not in queues:
+            raise PermissionDenied("only the voicemails of queues you serve",
+                                   details={"reason": "not_queue_member"})
+        queues = frozenset({q.queue_id})
+    page = await store.list_tenant_voicemails(tenant, queue_ids=queues, listened=q.listened,
+                                              offset=q.offset, limit=q.limit)
+    return reply(VoicemailPage(items=[VoicemailView.of(e, who) for e in page.items],
+                               offset=page.offset, limit=page.limit, total=page.total))
+
+
+@ROUTES.get(r"/api/v1/voicemails/{voicemail_id:\d+}", permission=PERMISSION,
+            summary="Read a voicemail's index entry", tags=_TAGS, response=VoicemailView,
+            errors=(ResourceNotFound,))
+async def get_voicemail(request: web.Request) -> web.Response:
+    """One voicemail; another tenant's do not exist for the caller."""
+    return reply(VoicemailView.of(await _reachable_voicemail(request), principal(request)))
 
 
 @ROUTES.get(r"/api/v1/voicemails/{voicemail_id:\d+}/audio", permission=PERMISSION,

@@ -139,6 +139,18 @@ class RecordingStore(RecordingIndex, Protocol):
         """Voicemails left for ``queue_id``, newest first."""
         ...
 
+    async def list_tenant_voicemails(self, tenant: str, *, queue_ids: frozenset[int] | None,
+                                     listened: bool | None, offset: int,
+                                     limit: int) -> EntryPage[VoicemailEntry]:
+        """A tenant's voicemails, newest first: of ``queue_ids`` only, or all (None: those
+        whose queue is gone too)."""
+        ...
+
+    async def served_queues(self, tenant: str, *, agent_id: int | None = None,
+                            team_id: int | None = None) -> frozenset[int]:
+        """Queues of ``tenant`` the agent, or any agent of the team, is a member of."""
+        ...
+
     async def voicemail(self, voicemail_id: int) -> VoicemailEntry | None:
         """One voicemail by id, whatever its tenant (None: no such id)."""
         ...

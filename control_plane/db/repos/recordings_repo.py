@@ -77,6 +77,14 @@ def _recordings_query(where: RecordingFilter) -> Select[Recording, int | None]:
     return stmt
 
 
+def _voicemail_page(s: Session, stmt: Select[Voicemail], offset: int,
+                    limit: int) -> EntryPage[VoicemailEntry]:
+    total = s.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = s.scalars(stmt.order_by(Voicemail.received_at.desc(), Voicemail.id.desc())
+                     .offset(offset).limit(limit))
+    return EntryPage([_voicemail(r) for r in rows], offset, limit, int(total or 0))
+
+
 class SqlRecordings:
     """Recordings and voicemails in the configuration database (SQLite or PostgreSQL)."""
 
@@ -165,10 +173,35 @@ class SqlRecordings:
             stmt = select(Voicemail).where(Voicemail.queue_id == queue_id)
             if listened is not None:
                 stmt = stmt.where(Voicemail.listened == listened)
-            total = s.scalar(select(func.count()).select_from(stmt.subquery()))
-            rows = s.scalars(stmt.order_by(Voicemail.received_at.desc(), Voicemail.id.desc())
-                             .offset(offset).limit(limit))
-            return EntryPage([_voicemail(r) for r in rows], offset, limit, int(total or 0))
+            return _voicemail_page(s, stmt, offset, limit)
+        return await self._call(work)
+
+    async def list_tenant_voicemails(self, tenant: str, *, queue_ids: frozenset[int] | None,
+                                     listened: bool | None, offset: int,
+                                     limit: int) -> EntryPage[VoicemailEntry]:
+        """See :meth:`RecordingStore.list_tenant_voicemails`."""
+        check_page(limit, offset)
+
+        def work(s: Session) -> EntryPage[VoicemailEntry]:
+            stmt = select(Voicemail).where(Voicemail.tenant == tenant)
+            if queue_ids is not None:
+                stmt = stmt.where(Voicemail.queue_id.in_(sorted(queue_ids)))
+            if listened is not None:
+                stmt = stmt.where(Voicemail.listened == listened)
+            return _voicemail_page(s, stmt, offset, limit)
+        return await self._call(work)
+
+    async def served_queues(self, tenant: str, *, agent_id: int | None = None,
+                            team_id: int | None = None) -> frozenset[int]:
+        """See :meth:`RecordingStore.served_queues`."""
+        def work(s: Session) -> frozenset[int]:
+            stmt = (select(QueueMember.queue_id).join(Agent, Agent.id == QueueMember.agent_id)
+                    .where(QueueMember.tenant == tenant))
+            if agent_id is not None:
+                stmt = stmt.where(QueueMember.agent_id == agent_id)
+            if team_id is not None:
+                stmt = stmt.where(Agent.team_id == team_id)
+            return frozenset(s.scalars(stmt))
         return await self._call(work)
 
     async def voicemail(self, voicemail_id: int) -> VoicemailEntry | None:

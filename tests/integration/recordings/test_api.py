@@ -88,13 +88,14 @@ async def media(center_factory: CenterFactory, tmp_path: Path) -> Media:  # noqa
             started_at=start, ended_at=start + timedelta(seconds=1), file_path=path,
             duration_seconds=1.0, size_bytes=size))
     voicemails = {}
-    for hour, name in enumerate(("first", "second")):
+    for hour, name in enumerate(("first", "second", "noqueue")):
         path = tmp_path / "vm" / f"{name}.wav"
         write_wav(path, pcm16([7] * 8000), channels=1)
         files[f"vm-{name}"] = path
         voicemails[name] = await store.add_voicemail(NewVoicemail(
-            tenant="acme", queue_id=queues["sales"], caller_number=f"+1415555010{hour}",
-            received_at=T0 + timedelta(hours=hour), file_path=path, duration_seconds=1.0))
+            tenant="acme", queue_id=None if name == "noqueue" else queues["sales"],
+            caller_number=f"+1415555010{hour}", received_at=T0 + timedelta(hours=hour),
+            file_path=path, duration_seconds=1.0))
     engine.dispose()
     return Media(center, recordings, voicemails, queues, files)
 
@@ -141,7 +142,8 @@ async def test_analysts_get_no_audio_at_all(media: Media) -> None:
     for path in ("/api/v1/recordings", f"/api/v1/recordings/{recording}",
                  f"/api/v1/recordings/{recording}/audio",
                  f"/api/v1/queues/{media.queues['sales']}/voicemails",
-                 f"/api/v1/voicemails/{media.voicemails['first']}/audio"):
+                 f"/api/v1/voicemails/{media.voicemails['first']}/audio",
+                 "/api/v1/voicemails"):
         details = await _error(await media.get("ana", path), 403, "permission.denied")
         assert details == {"permission": "recordings.read", "role": "analyst"}
 
@@ -256,3 +258,34 @@ async def test_routes_are_documented(media: Media) -> None:
     audio = paths["/api/v1/recordings/{recording_id}/audio"]["get"]
     assert "audio/wav" in audio["responses"]["200"]["content"]
     assert "recordings.read" in audio["description"]
+
+
+async def test_voicemails_across_the_tenant(media: Media) -> None:
+    first, second, noqueue = (media.voicemails[n] for n in ("first", "second", "noqueue"))
+
+    async def ids(user: str, query: str = "") -> list[int]:
+        page = await _ok(await media.get(user, f"/api/v1/voicemails{query}"))
+        items = page["items"]
+        assert isinstance(items, list) and page["total"] == len(items)
+        return [v["id"] for v in items]
+
+    assert await ids("sue") == await ids("adam") == [noqueue, second, first]
+    assert await ids("ann") == await ids("lee") == [second, first]  # Ann serves sales
+    assert await ids("al") == []  # Al serves back, which has no messages
+    assert await ids("gina") == []
+    assert await ids("root", "?tenant=acme") == [noqueue, second, first]
+    assert await ids("sue", f"?queue_id={media.queues['sales']}") == [second, first]
+    details = await _error(await media.get("ann", f"/api/v1/voicemails?queue_id="
+                                                  f"{media.queues['back']}"),
+                           403, "permission.denied")
+    assert details == {"reason": "not_queue_member"}
+    await _error(await media.get("ann", "/api/v1/voicemails?tenant=globex"), 403,
+                 "permission.denied")
+    # A message for no queue is the supervisors' (and admins') to handle.
+    entry = await _ok(await media.get("sue", f"/api/v1/voicemails/{noqueue}"))
+    assert (entry["queue_id"], entry["caller_number"]) == (None, "+14155550102")
+    details = await _error(await media.get("ann", f"/api/v1/voicemails/{noqueue}"), 403,
+                           "permission.denied")
+    assert details == {"reason": "not_queue_member"}
+    await _error(await media.get("gina", f"/api/v1/voicemails/{noqueue}"), 404,
+                 "resource.not_found")

@@ -110,3 +110,31 @@ async def test_voicemails_queue_reach_and_listened(cast: Cast) -> None:
     empty = await store.queue_reach(cast.ids["empty"])
     assert empty is not None and empty.agent_ids == frozenset()
     assert await store.queue_reach(999_999) is None
+
+
+async def test_tenant_voicemails_and_served_queues(cast: Cast) -> None:
+    store = cast.store
+    made = {}
+    for minute, (tenant, queue) in enumerate((("acme", "sales"), ("acme", None),
+                                              ("acme", "empty"), ("globex", "support"))):
+        made[f"{tenant}-{queue}"] = await store.add_voicemail(NewVoicemail(
+            tenant=tenant, queue_id=cast.ids[queue] if queue else None, caller_number="+1",
+            received_at=T0 + timedelta(minutes=minute), file_path=Path(f"/vm/t{minute}.wav"),
+            duration_seconds=1.0))
+
+    async def ids(queues: frozenset[int] | None, listened: bool | None = None) -> list[int]:
+        page = await store.list_tenant_voicemails("acme", queue_ids=queues, listened=listened,
+                                                  offset=0, limit=10)
+        return [v.id for v in page.items]
+
+    assert await ids(None) == [made["acme-empty"], made["acme-None"], made["acme-sales"]]
+    assert await ids(frozenset({cast.ids["sales"]})) == [made["acme-sales"]]
+    assert await ids(frozenset()) == []
+    assert await ids(frozenset({cast.ids["support"]})) == []  # another tenant's queue
+    await store.mark_listened(made["acme-None"], True)
+    assert await ids(None, listened=True) == [made["acme-None"]]
+    sales = cast.ids["sales"]
+    assert await store.served_queues("acme", agent_id=cast.ids["ann"]) == {sales}
+    assert await store.served_queues("acme", team_id=cast.ids["blue"]) == {sales}
+    assert await store.served_queues("acme", agent_id=cast.ids["gus"]) == frozenset()
+    assert await store.served_queues("globex") == {cast.ids["support"]}
