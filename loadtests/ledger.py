@@ -10,9 +10,12 @@ Inputs, each from where it really lives:
 - CDRs: rows of the analytics ``cdr`` table (the caller passes them in: this module opens
   no database).
 
-A placed call is *lost* when it has no INVITE accounted toward a call controller or no CDR
-with a terminal cause, and *duplicated* when it has more than one of either. Every mismatch
-carries its reason. Errors have stable ids (``LEDGER_*``).
+A placed call is *refused* when the tiers gave the caller a final error and no controller
+took it (e.g. every core answered 503 No Call Controller: one record per core it tried, the
+edge failing over between them); *lost* when it is not refused and has no INVITE accounted
+toward a call controller or no CDR; *duplicated* when more than one INVITE was answered 2xx
+or it has more than one CDR. Every mismatch carries its reason. Errors have stable ids
+(``LEDGER_*``).
 """
 
 from __future__ import annotations
@@ -152,7 +155,9 @@ class CallLedger:
     acc_byes: int = 0
     cdrs: list[str] = field(default_factory=list)  # hangup cause per CDR
     reasons: list[str] = field(default_factory=list)
-    mismatched: bool = False  # the core's final answer and the CDR's code disagree
+    mismatched: bool = False  # the core and the CDR disagree on whether it was answered
+    answered: int = 0  # INVITE records answered 2xx
+    refused: bool = False  # a final error from the tiers, no controller took it
 
 
 @dataclass
@@ -162,6 +167,7 @@ class LedgerReport:
     placed: int
     in_acc: int
     in_cdr: int
+    refused: int
     lost: int
     duplicated: int
     answered_without_bye: int
@@ -200,8 +206,10 @@ def reconcile(placed: Iterable[str], acc: Iterable[AccRecord],
     placed_ids = list(dict.fromkeys(placed))
     calls = {cid: _one(cid, invites.get(cid, []), byes[cid], by_call.get(cid, []))
              for cid in placed_ids}
-    lost = sum(1 for c in calls.values() if not c.acc_invites or not c.cdrs)
-    duplicated = sum(1 for c in calls.values() if len(c.acc_invites) > 1 or len(c.cdrs) > 1)
+    refused = {cid for cid, c in calls.items() if c.refused}
+    lost = sum(1 for cid, c in calls.items()
+               if cid not in refused and (not c.acc_invites or not c.cdrs))
+    duplicated = sum(1 for c in calls.values() if c.answered > 1 or len(c.cdrs) > 1)
     open_dialogs = sum(1 for c in calls.values()
                        if any(":200 " in i for i in c.acc_invites) and c.acc_byes == 0)
     known = set(placed_ids)
@@ -209,7 +217,7 @@ def reconcile(placed: Iterable[str], acc: Iterable[AccRecord],
     return LedgerReport(
         placed=len(placed_ids),
         in_acc=sum(1 for c in calls.values() if c.acc_invites),
-        in_cdr=sum(1 for c in calls.values() if c.cdrs),
+        in_cdr=sum(1 for c in calls.values() if c.cdrs), refused=len(refused),
         lost=lost, duplicated=duplicated, answered_without_bye=open_dialogs,
         mismatched=sum(1 for c in calls.values() if c.mismatched),
         not_placed=strangers,
@@ -220,12 +228,14 @@ def reconcile(placed: Iterable[str], acc: Iterable[AccRecord],
 def _one(call_id: str, invites: list[AccRecord], byes: int, cdrs: list[CdrRow]) -> CallLedger:
     call = CallLedger(call_id, [f"{r.node}:{r.sip_code} {r.sip_reason}" for r in invites],
                       byes, [c.hangup_cause for c in cdrs])
+    call.answered = sum(1 for r in invites if 200 <= r.sip_code < 300)
+    call.refused = bool(invites) and not cdrs and call.answered == 0
     if not invites:
         call.reasons.append("no INVITE toward a call controller in the cores' accounting "
                             "(never reached a core, refused before relaying, or no final "
                             "answer yet)")
-    elif len(invites) > 1:
-        call.reasons.append(f"{len(invites)} INVITE records: {call.acc_invites}")
+    elif call.answered > 1:
+        call.reasons.append(f"{call.answered} INVITEs answered: {call.acc_invites}")
     if not cdrs:
         codes = {r.sip_code for r in invites}
         refused = sorted(c for c in codes if c >= 300)
@@ -238,11 +248,11 @@ def _one(call_id: str, invites: list[AccRecord], byes: int, cdrs: list[CdrRow]) 
         call.reasons.append(f"{len(cdrs)} CDRs: {call.cdrs}")
     elif not cdrs[0].hangup_cause:
         call.reasons.append("CDR without a terminal cause")
-    if len(invites) == 1 and len(cdrs) == 1 and invites[0].sip_code != (cdrs[0].sip_code or 200):
+    if invites and len(cdrs) == 1 and (call.answered > 0) != (cdrs[0].sip_code == 200):
         # e.g. the core gave up on a slow controller (408) that answered afterwards.
         call.mismatched = True
-        call.reasons.append(f"the core's final answer was {invites[0].sip_code} "
-                            f"{invites[0].sip_reason}, the CDR says {cdrs[0].sip_code}")
+        call.reasons.append(f"the cores' final answers were {call.acc_invites}, the CDR "
+                            f"says {cdrs[0].sip_code}")
     if any(r.sip_code == 200 for r in invites) and byes == 0:
         call.reasons.append("answered but no BYE accounted (dialog still up?)")
     return call
