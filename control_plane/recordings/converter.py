@@ -204,8 +204,9 @@ class RecordingConverter:
     """Converts and indexes the recordings RTPengine left in ``spool_dir``.
 
     ``wait_seconds`` bounds the wait for RTPengine to finish a recording: immediate after
-    ``stop recording``, ``delete-delay`` after a bare ``delete``. Decoding is CPU work (about
-    3 s per 10 minutes of call on this machine kind): pass a ``ProcessPoolExecutor`` as
+    ``stop recording``, ``delete-delay`` after a bare ``delete``. Decoding is CPU work (on this
+    machine kind, loaded: 1.6 s and 120 MB for a 10-minute call, 9 s and 0.5 GB for an hour;
+    ``tests/unit/recordings/bench_conversion.py``): pass a ``ProcessPoolExecutor`` as
     ``executor`` to keep it off the controller's process; by default it runs in a thread.
     """
 
