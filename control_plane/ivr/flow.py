@@ -90,12 +90,32 @@ def _require(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...], pa
     return value
 
 
+def _optional(raw: Mapping[str, Any], key: str, kind: type, path: str) -> Any:
+    """Like `_require` for a field that may be absent (or null)."""
+    if raw.get(key) is None:
+        return None
+    return _require(raw, key, kind, path)
+
+
 def _number(raw: Mapping[str, Any], key: str, path: str, *, default: float,
-            low: float, high: float) -> float:
+            low: float, high: float, whole: bool = False) -> float:
     value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise IvrFlowError(f"{path}.{key}", f"must be a number from {low} to {high}")
+    kinds = int if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        what = "a whole number" if whole else "a number"
+        raise IvrFlowError(f"{path}.{key}", f"must be {what} from {low:g} to {high:g}")
     return float(value)
+
+
+def _references(raw: Mapping[str, Any], path: str) -> None:
+    """Reference fields hold node ids (strings) and tables of them, so the runner can follow
+    them without a type check of its own."""
+    for key in ("next", "on_fail", "default"):
+        _optional(raw, key, str, path)
+    for key in ("options", "branches"):
+        for label, target in (_optional(raw, key, Mapping, path) or {}).items():
+            if not isinstance(target, str):
+                raise IvrFlowError(f"{path}.{key}.{label}", "must be a node id (a string)")
 
 
 def _targets(node: Node, path: str) -> list[tuple[str, str]]:
@@ -116,6 +136,9 @@ def _check_node(node_id: str, raw: Any, path: str) -> Node:
     kind = _require(raw, "type", str, path)
     if kind not in NODE_TYPES:
         raise IvrFlowError(f"{path}.type", f"unknown node type {kind!r}")
+    _references(raw, path)
+    for key in ("prompt", "invalid_prompt", "skill", "language"):
+        _optional(raw, key, str, path)
     if kind in ("play", "menu", "collect"):
         _require(raw, "prompt", str, path)
     if kind in ("play", "collect", "set"):
@@ -127,19 +150,25 @@ def _check_node(node_id: str, raw: Any, path: str) -> Node:
         for digit in options:
             if digit not in DIGITS:
                 raise IvrFlowError(f"{path}.options.{digit}", "must be one of 0-9, * or #")
-        _number(raw, "retries", path, default=2, low=0, high=10)
+        _number(raw, "retries", path, default=2, low=0, high=10, whole=True)
         _require(raw, "on_fail", str, path)
     if kind in ("menu", "collect"):
         _number(raw, "timeout_s", path, default=5, low=0.5, high=60)
     if kind == "collect":
         _require(raw, "variable", str, path)
-        _number(raw, "max_digits", path, default=20, low=1, high=64)
+        _number(raw, "max_digits", path, default=20, low=1, high=64, whole=True)
         _number(raw, "inter_digit_timeout_s", path, default=3, low=0.5, high=30)
-        if raw.get("terminator", "#") not in DIGITS:
+        terminator = raw.get("terminator", "#")
+        if not isinstance(terminator, str) or terminator not in DIGITS:
             raise IvrFlowError(f"{path}.terminator", "must be a DTMF digit")
-    if kind == "set" and raw.get("priority") is not None \
-            and raw["priority"] not in PRIORITIES:
-        raise IvrFlowError(f"{path}.priority", f"must be one of {sorted(PRIORITIES)}")
+    if kind == "set":
+        priority = raw.get("priority")
+        if priority is not None and (not isinstance(priority, str)
+                                     or priority not in PRIORITIES):
+            raise IvrFlowError(f"{path}.priority", f"must be one of {sorted(PRIORITIES)}")
+        for name, value in (_optional(raw, "variables", Mapping, path) or {}).items():
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise IvrFlowError(f"{path}.variables.{name}", "must be a string or a number")
     if kind in ("queue", "voicemail"):
         _require(raw, "queue", str, path)
     if kind == "transfer":
@@ -169,7 +198,8 @@ def parse_flow(doc: Any, *, known_queues: frozenset[str] | None = None,
         for where, target in _targets(node, f"nodes.{node.id}"):
             if target not in nodes:
                 raise IvrFlowError(where, f"names no node: {target!r}")
-    flow = Flow(start=start, language=str(doc.get("language", "en")), nodes=nodes)
+    language = _optional(doc, "language", str, "$") or "en"
+    flow = Flow(start=start, language=language, nodes=nodes)
     if known_queues is not None:
         for node in nodes.values():
             if node.type in ("queue", "voicemail") and node.get("queue") not in known_queues:
