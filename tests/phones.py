@@ -47,6 +47,7 @@ class AgentPhone(Handler):
     edge: Peer | None = None
     ring_s: float = 0.3
     answer_calls: bool = True
+    broken_sdp: bool = False  # answer with an SDP no media relay can use
     calls: list[IncomingRequest] = field(default_factory=list)
     dialogs: list[Dialog] = field(default_factory=list)
     ended: list[Dialog] = field(default_factory=list)
@@ -109,7 +110,8 @@ class AgentPhone(Handler):
     async def _answer(self, incoming: IncomingRequest) -> None:
         incoming.respond(180)
         await asyncio.sleep(self.ring_s)
-        dialog = incoming.respond(200, headers=SDP, body=self._sdp())
+        answer = b"v=0\r\nm=video nonsense\r\n" if self.broken_sdp else self._sdp()
+        dialog = incoming.respond(200, headers=SDP, body=answer)
         if dialog is not None:
             self.dialogs.append(dialog)
         if incoming.request.body:  # a late offer's answer comes in the ACK (on_ack)

@@ -19,7 +19,7 @@ import structlog
 from control_plane.acd.model import CallRef
 from control_plane.calls.agent_leg import AgentLeg, TransferLeg
 from control_plane.calls.sdp import parse_audio, placeholder_answer
-from control_plane.media.ng_errors import NgError
+from control_plane.media.ng_errors import NgFailure
 from control_plane.sipstack.errors import SipParseError
 from control_plane.sipstack.exchange import IncomingRequest
 from control_plane.sipstack.headers import Address, parse_address
@@ -138,7 +138,7 @@ async def transfer_answered(session: CallSession, leg: TransferLeg,
     try:
         await session.ctx.ng.answer(call_id=session.call_id, from_tag=session.caller_tag,
                                     to_tag=session.far_tag, sdp=response.body.decode())
-    except (NgError, OSError, TimeoutError) as exc:
+    except (NgFailure, OSError, TimeoutError) as exc:
         session.record.note(f"transfer target's answer unusable: {exc}")
         leg.hang_up()
         transfer_failed(session, leg)

@@ -24,7 +24,7 @@ from control_plane.calls.media_io import CallerMedia
 from control_plane.calls.phase import Phase
 from control_plane.calls.records import CallRecord
 from control_plane.ivr.prompts import number_prompts
-from control_plane.media.ng_errors import NgError
+from control_plane.media.ng_errors import NgFailure
 from control_plane.sipstack.message import SipResponse
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class QueueSide:
         try:
             await self.ctx.ng.answer(call_id=self.call_id, from_tag=self.caller_tag,
                                      to_tag=self.far_tag, sdp=response.body.decode())
-        except (NgError, OSError, TimeoutError) as exc:
+        except (NgFailure, OSError, TimeoutError) as exc:
             self.record.offer(leg.agent.agent, "broken_sdp", response.status)
             self.record.note(f"agent {leg.agent.agent} answer unusable: {exc}")
             leg.hang_up()

@@ -30,7 +30,7 @@ from control_plane.calls.records import CallRecord
 from control_plane.calls.sdp import SdpError, parse_audio, placeholder_answer
 from control_plane.ivr.flow import Node
 from control_plane.ivr.runner import IvrOutcome, run_flow
-from control_plane.media.ng_errors import NgError
+from control_plane.media.ng_errors import NgFailure
 from control_plane.recordings.converter import CallRecording, VoicemailMessage
 from control_plane.recordings.spool import audio_port, start_recording_extra
 from control_plane.sipstack.exchange import IncomingRequest
@@ -99,6 +99,8 @@ class CallSession(QueueSide):
         except Exception as exc:
             self.log.exception("call failed")
             self.record.note(f"controller error: {exc}")
+            if not self.incoming.answered:  # the caller learns why instead of timing out
+                self._refuse(500, "Controller Error", f"controller error: {exc}")
         finally:
             await asyncio.shield(self._finish())
 
@@ -116,7 +118,7 @@ class CallSession(QueueSide):
                                     sdp=self.caller_sdp)
             answer = await self.ctx.ng.answer(call_id=self.call_id, from_tag=self.caller_tag,
                                               to_tag=self.far_tag, sdp=placeholder)
-        except (NgError, OSError, TimeoutError) as exc:
+        except (NgFailure, OSError, TimeoutError) as exc:
             self._refuse(503, "Media Unavailable", f"rtpengine: {exc}")
             return False
         if self.ended.is_set():  # cancelled while we set up the media
