@@ -48,22 +48,28 @@ async def _menu(io: IvrIo, node: Node, out: IvrOutcome) -> str:
     retries = int(node.get("retries", 2))
     timeout = float(node.get("timeout_s", 5))
     options: dict[str, str] = dict(node.get("options"))
+    barged: str | None = None  # a digit that interrupted the no-input/invalid prompt
     for attempt in range(retries + 1):
-        digit = await io.play(str(node.get("prompt")), language=out.language, barge_in=True)
+        # a barged-in digit is the caller's next answer: replaying the menu would drop it
+        digit = barged
+        if digit is None:
+            digit = await io.play(str(node.get("prompt")), language=out.language,
+                                  barge_in=True)
         if digit is None:
             digit = await io.digit(timeout)
+        barged = None
         if digit is None:
             io.trace(node, "no_input", str(attempt))
             if attempt < retries:
-                await io.play("no_input", language=out.language, barge_in=True)
+                barged = await io.play("no_input", language=out.language, barge_in=True)
             continue
         if digit in options:
             io.trace(node, "choice", digit)
             return options[digit]
         io.trace(node, "invalid", digit)
         if attempt < retries:
-            await io.play(str(node.get("invalid_prompt", "invalid")), language=out.language,
-                          barge_in=True)
+            barged = await io.play(str(node.get("invalid_prompt", "invalid")),
+                                   language=out.language, barge_in=True)
     return str(node.get("on_fail"))
 
 
