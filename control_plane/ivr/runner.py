@@ -121,7 +121,9 @@ async def run_flow(flow: Flow, io: IvrIo, *, caller: str = "") -> IvrOutcome:
         elif node.type == "set":
             node_id = _set(node, out)
         elif node.type == "webhook":
-            payload = {"caller": caller, "node": node.id, **out.variables}
+            # the network's caller number last: a variable (digits the caller typed) named
+            # "caller" must not let them pose as another customer to the web program
+            payload = {**out.variables, "caller": caller, "node": node.id}
             branch = await io.webhook(str(node.get("url")), payload,
                                       float(node.get("timeout_s", 3)))
             io.trace(node, "webhook", branch or "")
