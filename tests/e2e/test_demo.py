@@ -8,12 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from control_plane.calls.center import load_center
 from control_plane.runtime import probes
+from control_plane.runtime.stack import DEMO_CENTER
 from control_plane.topology.model import Role, Topology
 from tests.support import free_prefix, relocated_demo
 
@@ -75,8 +78,10 @@ def test_demo_comes_up_carries_traffic_and_leaves_nothing_behind(demo_dir: Path)
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         status = _wait_healthy(cfg, run_dir, demo)
-        # Kamailio nodes, simulated carriers, RTPengine, control plane, two traffic makers
-        n = len(topo.nodes) + len(topo.carriers) + 4
+        # Kamailio nodes, simulated carriers, RTPengine, control plane, two traffic makers,
+        # a softphone per agent of the demo center and callers for each of its numbers
+        center = load_center(DEMO_CENTER)
+        n = len(topo.nodes) + len(topo.carriers) + 4 + len(center.agents) + len(center.routes)
         assert f"{n}/{n} healthy" in status
         for node in topo.nodes:
             assert f"{node.name}" in status
@@ -95,6 +100,17 @@ def test_demo_comes_up_carries_traffic_and_leaves_nothing_behind(demo_dir: Path)
         while time.monotonic() < deadline and not (invites.exists() and invites.stat().st_size):
             time.sleep(0.5)
         assert invites.exists() and invites.stat().st_size, "no call reached the carrier"
+        # ...and the center answers callers: IVR, queue, an agent's phone picks up.
+        cp = topo.control_plane
+        deadline = time.monotonic() + 60
+        answered = 0.0
+        while time.monotonic() < deadline and not answered:
+            with urllib.request.urlopen(f"http://{cp.address}:{cp.port}/metrics") as reply:
+                text = reply.read().decode()
+            answered = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                           if line.startswith("cc_queue_calls_answered_total{"))
+            time.sleep(1)
+        assert answered > 0, "no caller of the demo center reached an agent"
         assert _processes_mentioning(str(run_dir))
     finally:
         demo.send_signal(signal.SIGTERM)
