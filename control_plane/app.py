@@ -222,7 +222,8 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
 
     backend = await asyncio.to_thread(app[CHDB].backend)
     try:
-        service, sink = await start_controller(settings, topo, backend, app[METRICS])
+        service, sink = await start_controller(settings, topo, backend, app[METRICS],
+                                               bus=app[BUS])
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service

@@ -14,6 +14,7 @@ import structlog
 from control_plane.calls.acd_driver import AcdDriver
 from control_plane.calls.center import CenterConfig
 from control_plane.calls.metrics import CallMetrics
+from control_plane.events.bus import EventBus, EventKind, LiveEvent
 from control_plane.ivr.prompts import PromptLibrary
 from control_plane.media.ng import NgClient
 from control_plane.recordings.converter import CallRecording, VoicemailMessage
@@ -66,6 +67,15 @@ class ControllerContext:
     recorder: Recorder | None = None
     record_calls: bool = True  # every answered call (the tenant's notice is played first)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    bus: EventBus | None = None  # live events for desks, wallboards and CTI clients
+
+    def publish(self, kind: EventKind, /, *, tenant: str, call_id: str,
+                queue: str | None = None, agent: str | None = None,
+                **data: object) -> None:
+        """Tell the live event bus what just happened to a call (never blocks)."""
+        if self.bus is not None:
+            self.bus.publish(LiveEvent(kind=kind, tenant=tenant, queue=queue or None,
+                                       agent=agent or None, call_id=call_id, data=data))
 
     def in_background(self, work: Coroutine[object, object, object]) -> None:
         """Run ``work`` beyond the call that started it (conversions after hangup)."""

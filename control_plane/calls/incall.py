@@ -19,6 +19,7 @@ import structlog
 from control_plane.acd.model import CallRef
 from control_plane.calls.agent_leg import AgentLeg, TransferLeg
 from control_plane.calls.sdp import parse_audio, placeholder_answer
+from control_plane.events.bus import EventKind
 from control_plane.media.ng_errors import NgFailure
 from control_plane.sipstack.errors import SipParseError
 from control_plane.sipstack.exchange import IncomingRequest
@@ -113,6 +114,10 @@ def agent_refer(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) 
         return
     transfer = TransferLeg(session, leg.agent, user, headers=replaces)
     session.transfer_leg = transfer
+    session.ctx.publish(EventKind.CALL_TRANSFERRED, tenant=session.route.tenant,
+                        call_id=session.call_id, queue=session.record.queue,
+                        agent=leg.agent.agent, target=user,
+                        kind="attended" if replaces else "blind")
     session.record.note(f"{'attended' if replaces else 'blind'} transfer to {user}")
     transfer.start()
 

@@ -23,6 +23,7 @@ from control_plane.calls.context import ControllerContext
 from control_plane.calls.media_io import CallerMedia
 from control_plane.calls.phase import Phase
 from control_plane.calls.records import CallRecord
+from control_plane.events.bus import EventKind
 from control_plane.ivr.prompts import number_prompts
 from control_plane.media.ng_errors import NgFailure
 from control_plane.sipstack.message import SipResponse
@@ -64,6 +65,8 @@ class QueueSide:
         self.phase = Phase.QUEUED
         self.record.queued(queue, self.ctx.wall())
         self.ctx.metrics.queued(self.route.tenant, queue)
+        self.ctx.publish(EventKind.CALL_QUEUED, tenant=self.route.tenant, call_id=self.call_id,
+                         queue=queue, caller=self.caller, position=0, priority=0)
         offer_after = self.ctx.center.callback_offers.get((self.route.tenant, queue))
         if offer_after is not None and not self.callback:
             self.spawn(self._offer_callback(offer_after))
@@ -127,6 +130,10 @@ class QueueSide:
             return
         leg = AgentLeg(cast("CallSession", self), agent, found.seat)
         self.offers[agent] = leg
+        self.ctx.publish(EventKind.CALL_OFFERED, tenant=self.route.tenant,
+                         call_id=self.call_id, queue=self.record.queue, agent=agent.agent,
+                         caller=self.caller, ring_timeout_s=self.ctx.ring_timeout_s,
+                         waited_s=round(self.ctx.wall() - self.record.enqueued_at, 1))
         leg.start()
 
     def cancel_offer(self, agent: AgentRef) -> None:
@@ -135,12 +142,19 @@ class QueueSide:
         if leg is not None:
             self.record.offer(leg.agent.agent, "cancelled", leg.status)
             leg.withdraw()
+            self._offer_ended(agent, "timeout" if self.phase is Phase.QUEUED else "cancelled")
+
+    def _offer_ended(self, agent: AgentRef, reason: str) -> None:
+        self.ctx.publish(EventKind.CALL_OFFER_ENDED, tenant=self.route.tenant,
+                         call_id=self.call_id, queue=self.record.queue, agent=agent.agent,
+                         reason=reason)
 
     def offer_failed(self, leg: AgentLeg, *, declined: bool) -> None:
         """The seat refused or could not be reached: back to the ACD, which re-queues."""
         if self.offers.pop(leg.agent, None) is None:
             return
         self.record.offer(leg.agent.agent, "declined" if declined else "no_answer", leg.status)
+        self._offer_ended(leg.agent, "declined" if declined else "timeout")
         event = OfferRejected if declined else OfferTimedOut
         self.ctx.acd.apply(event(call=self.ref, agent=leg.agent))
         if leg.status in UNREACHABLE:  # the core has no registration: stop offering it
@@ -175,6 +189,9 @@ class QueueSide:
             threshold_s=config.service_level.threshold_s if config else 20.0)
         self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
         self.acd_connected = True
+        self.ctx.publish(EventKind.CALL_CONNECTED, tenant=self.route.tenant,
+                         call_id=self.call_id, queue=self.record.queue, agent=leg.agent.agent,
+                         caller=self.caller, waited_s=round(waited, 1))
         if self.ctx.record_calls:
             await self.start_recording()
 

@@ -22,6 +22,7 @@ from control_plane.calls.context import ControllerContext, Recorder, RecordSink,
 from control_plane.calls.controller import CallController
 from control_plane.calls.metrics import CallMetrics, gauge_sampler, run_sampler
 from control_plane.calls.session import Phase
+from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import PromptLibrary
 from control_plane.media.dtmf import DtmfListener
 from control_plane.media.ng import NgClient
@@ -50,7 +51,7 @@ class CallControllerService:
                  on_decision: DecisionSink | None = None,
                  settings: ControllerSettings | None = None,
                  metrics: ControlPlaneMetrics | None = None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None, bus: EventBus | None = None) -> None:
         self.topology = topology
         self.center = center
         self.prompts = prompts
@@ -60,6 +61,7 @@ class CallControllerService:
         self.settings = settings or ControllerSettings()
         self.metrics = metrics
         self.recorder = recorder
+        self.bus = bus
         self.call_metrics = CallMetrics(metrics)
         self._sampler: asyncio.Task[None] | None = None
         self.controller = CallController(max_calls=self.settings.max_calls)
@@ -96,7 +98,7 @@ class CallControllerService:
                                 prompts=self.prompts, acd=self.driver, records=self.records,
                                 core=cores[0], node=cp.name, webhook=self.webhook,
                                 metrics=self.call_metrics, recorder=self.recorder,
-                                record_calls=self.settings.record_calls)
+                                record_calls=self.settings.record_calls, bus=self.bus)
         self.controller.attach(ctx)
         self.controller.login_agents()
         if self.metrics is not None:

@@ -28,6 +28,7 @@ from control_plane.calls.phase import Phase
 from control_plane.calls.queue_side import QueueSide
 from control_plane.calls.records import CallRecord
 from control_plane.calls.sdp import SdpError, parse_audio, placeholder_answer
+from control_plane.events.bus import EventKind
 from control_plane.ivr.flow import Node
 from control_plane.ivr.runner import IvrOutcome, run_flow
 from control_plane.media.ng_errors import NgFailure
@@ -260,11 +261,16 @@ class CallSession(QueueSide):
     def hold_changed(self, on_hold: bool) -> None:
         """Hold starts or ends (hold time goes into the records)."""
         now = self.ctx.wall()
-        if on_hold and not self.on_hold:
+        if on_hold == self.on_hold:
+            return
+        if on_hold:
             self._hold_since = now
-        elif not on_hold and self.on_hold:
+        else:
             self.record.hold_s += now - self._hold_since
         self.on_hold = on_hold
+        self.ctx.publish(EventKind.CALL_HELD if on_hold else EventKind.CALL_RESUMED,
+                         tenant=self.route.tenant, call_id=self.call_id,
+                         queue=self.record.queue, agent=self.record.agent)
 
     def release_agent(self) -> None:
         """The agent is done with this caller: the ACD ends the segment (wrap-up follows)."""
@@ -278,8 +284,11 @@ class CallSession(QueueSide):
         for leg in list(self.offers.values()):
             leg.withdraw()
         if phase is Phase.QUEUED and self.record.queue_outcome is None and not self.callback:
-            self.ctx.metrics.abandoned(self.route.tenant, self.record.queue,
-                                       waited_s=self.ctx.wall() - self.record.enqueued_at)
+            waited = self.ctx.wall() - self.record.enqueued_at
+            self.ctx.metrics.abandoned(self.route.tenant, self.record.queue, waited_s=waited)
+            self.ctx.publish(EventKind.CALL_ABANDONED, tenant=self.route.tenant,
+                             call_id=self.call_id, queue=self.record.queue,
+                             waited_s=round(waited, 1))
             self.ctx.acd.apply(CallAbandoned(call=self.ref))
         if self.transfer_leg is not None:
             self.transfer_leg.withdraw()
@@ -308,6 +317,11 @@ class CallSession(QueueSide):
                 self.ctx.in_background(self._convert_recording(self.ctx.recorder))
         self.record.ended(self.ctx.wall())
         r = self.record
+        if r.sip_code == 200:
+            self.ctx.publish(
+                EventKind.CALL_ENDED, tenant=r.tenant, call_id=self.call_id, queue=r.queue,
+                agent=r.agent, outcome=r.queue_outcome or ("answered" if r.agent else "ended"),
+                talk_s=round(r.ended_at - r.connected_at, 1) if r.agent else 0.0)
         self.log.info("call ended", did=r.did, queue=r.queue, agent=r.agent,
                       cause=r.hangup_cause, sip_code=r.sip_code, outcome=r.queue_outcome,
                       offers=len(r.offers), seconds=round(r.ended_at - r.started_at, 1))

@@ -11,6 +11,7 @@ from analytics.sink.backend import AnalyticsBackend
 from control_plane.calls.analytics_records import SinkRecords
 from control_plane.calls.center import CenterConfig, CenterConfigError, load_center
 from control_plane.calls.service import CallControllerService, ControllerSettings
+from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import PromptError, build_prompts
 from control_plane.recordings.converter import RecordingConverter
 from control_plane.runtime.metrics import ControlPlaneMetrics
@@ -24,6 +25,7 @@ class ControllerSetupError(RuntimeError):
 
 async def start_controller(settings: Settings, topology: Topology, backend: AnalyticsBackend,
                            metrics: ControlPlaneMetrics | None = None,
+                           bus: EventBus | None = None,
                            ) -> tuple[CallControllerService, EventSink]:
     """Prompts built, center loaded, records sink started, controller listening."""
     calls = settings.calls
@@ -41,7 +43,7 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
         settings=ControllerSettings(max_calls=calls.max_calls,
                                     record_calls=calls.record_calls and recorder is not None),
-        metrics=metrics, recorder=recorder,
+        metrics=metrics, recorder=recorder, bus=bus,
     )
     try:
         await service.start()

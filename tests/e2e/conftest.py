@@ -22,6 +22,7 @@ from control_plane.db.credentials import SeatAccount
 from control_plane.db.engine import make_engine
 from control_plane.db.repos.center_sync import ensure_tenants
 from control_plane.db.repos.recordings_repo import SqlRecordings
+from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import PromptLibrary, build_prompts
 from control_plane.recordings.converter import RecordingConverter
 from control_plane.runtime.metrics import ControlPlaneMetrics
@@ -98,7 +99,8 @@ async def controller(call_stack: CallStack,
         index=SqlRecordings(engine))
     service = CallControllerService(topology=call_stack.topo, center=call_stack.center,
                                     prompts=call_stack.prompts, records=SinkRecords(sink),
-                                    metrics=ControlPlaneMetrics(), recorder=recorder)
+                                    metrics=ControlPlaneMetrics(), recorder=recorder,
+                                    bus=EventBus())
     running = RunningController(service, sink, backend, recordings)
     service.controller.on_session_end = running.finished.append
     await service.start()

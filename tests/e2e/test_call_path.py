@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 
 from control_plane.calls.session import Phase
+from control_plane.events.bus import EventFilter, LiveEvent
 from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
 from tests.e2e.conftest import CallStack, RunningController
@@ -28,6 +29,8 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
         reg = await asyncio.to_thread(register_seat, f"{city.address}:5060",
                                       call_stack.seats[seat], ip, tmp_path)
         assert reg.successful == 1, reg.output
+    assert controller.service.bus is not None
+    events = controller.service.bus.subscribe(EventFilter(tenant="acme"), maxsize=1000)
     silent = answering_seat(bob_ip, tmp_path, ring_ms=60_000)
     talking = answering_seat(alice_ip, tmp_path, ring_ms=500, rtp_echo=True)
     caller = await Caller.open(caller_ip)
@@ -58,6 +61,15 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
         await asyncio.to_thread(talking.wait, 30)
 
     assert talking.returncode == 0  # alice's seat got the call and its BYE
+    # Desks, wallboards and CTI clients saw the call go by.
+    seen = []
+    while events.pending():
+        item = await events.__anext__()
+        if isinstance(item, LiveEvent) and item.call_id == answer.call_id:
+            seen.append((item.kind.value, item.agent))
+    assert seen == [("call.queued", None), ("call.offered", "bob"),
+                    ("call.offer_ended", "bob"), ("call.offered", "alice"),
+                    ("call.connected", "alice"), ("call.ended", "alice")]
     offers = [(o.agent, o.result) for o in session.record.offers]
     assert offers[0] == ("bob", "cancelled") and offers[-1] == ("alice", "answered")
     await controller.sink.flush()
