@@ -88,8 +88,12 @@ def demo(config: ConfigOption = None, run_dir: RunDirOption = None,
             where = f"{ep.address}:{ep.port}" if ep.port else "-"
             typer.echo(f"  {ep.kind:<14} {ep.name:<14} {where:<22} pid {ep.pid:<7} {ep.log}")
         cp = topo.control_plane
-        typer.echo(f"  API http://{cp.address}:{cp.port}/  metrics http://{cp.address}:"
-                   f"{cp.port}/metrics")
+        web = f"http://{cp.address}:{cp.port}"
+        typer.echo(f"  API {web}/docs  metrics {web}/metrics")
+        typer.echo(f"  agent desk {web}/desk/  wallboard {web}/desk/wallboard  BI {web}/bi/")
+        typer.echo(f"  center numbers: dial {cp.center_numbers} through any edge "
+                   f"(SIP {cp.address}:{cp.sip_port} is the call controller)")
+        typer.echo(f"  log in as 'operator', password in {stack.run_dir / 'operator_password'}")
         typer.echo("Ctrl-C stops everything.")
         while True:
             dead = [d for d in stack.supervisor.daemons if not d.is_running()]
