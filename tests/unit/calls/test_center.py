@@ -219,7 +219,7 @@ def test_a_missing_required_field_is_named(tmp_path: Path) -> None:
 
 # Gaps found while writing these tests (control_plane/calls/center.py belongs to the call
 # controller's engineer): each is a defect today; strict, so a fix turns them red here.
-GAPS = {
+GAPS: dict[str, tuple[dict[str, Any], str]] = {
     "agent entry not named for a missing seat": (
         {"agent": [{"tenant": "acme", "id": "alice"}]}, "agent alice"),
     "agent skills as a list crash with AttributeError": (
