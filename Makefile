@@ -7,7 +7,7 @@ BIN   := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint typecheck test-unit test-integration test-e2e test-security \
-        bench bench-acd bench-sip bench-analytics bench-call bench-api clean
+        bench bench-acd bench-sip bench-analytics bench-call bench-api soak clean
 
 install:
 	@bash .ci/bootstrap.sh
@@ -53,7 +53,13 @@ bench-call: install
 bench-api: install
 	$(PY) -m loadtests.bench_api
 
-bench: bench-acd bench-sip bench-analytics bench-call
+# Every per-area target in one go, then loadtests/results/<stamp>.json and .md (the table).
+bench: install
+	$(PY) -m loadtests.bench_all
+
+SOAK_MINUTES ?= 10
+soak: install
+	$(PY) -m loadtests.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache .pytest_cache
