@@ -18,6 +18,7 @@ names the node and field at fault, so an editor can point at it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,11 @@ NODE_TYPES = frozenset(
 PRIORITIES = frozenset({"normal", "important", "vip"})
 DIGITS = frozenset("0123456789*#")
 MAX_NODES = 500
+# Prompt names and languages become file paths (<prompts>/<language>/<name>.wav): no
+# separators or dots, so a flow cannot play a file outside the prompt library (another
+# tenant's voicemail, say).
+PROMPT_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 class IvrFlowError(ValueError):
@@ -107,6 +113,12 @@ def _number(raw: Mapping[str, Any], key: str, path: str, *, default: float,
     return float(value)
 
 
+def _safe(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], path: str) -> None:
+    value = raw.get(key)
+    if value is not None and not pattern.fullmatch(value):
+        raise IvrFlowError(f"{path}.{key}", f"must match {pattern.pattern}")
+
+
 def _references(raw: Mapping[str, Any], path: str) -> None:
     """Reference fields hold node ids (strings) and tables of them, so the runner can follow
     them without a type check of its own."""
@@ -139,6 +151,9 @@ def _check_node(node_id: str, raw: Any, path: str) -> Node:
     _references(raw, path)
     for key in ("prompt", "invalid_prompt", "skill", "language"):
         _optional(raw, key, str, path)
+    for key in ("prompt", "invalid_prompt"):
+        _safe(raw, key, PROMPT_NAME, path)
+    _safe(raw, "language", LANGUAGE, path)
     if kind in ("play", "menu", "collect"):
         _require(raw, "prompt", str, path)
     if kind in ("play", "collect", "set"):
@@ -198,7 +213,9 @@ def parse_flow(doc: Any, *, known_queues: frozenset[str] | None = None,
         for where, target in _targets(node, f"nodes.{node.id}"):
             if target not in nodes:
                 raise IvrFlowError(where, f"names no node: {target!r}")
-    language = _optional(doc, "language", str, "$") or "en"
+    _optional(doc, "language", str, "$")
+    _safe(doc, "language", LANGUAGE, "$")
+    language = doc.get("language") or "en"
     flow = Flow(start=start, language=language, nodes=nodes)
     if known_queues is not None:
         for node in nodes.values():
