@@ -291,3 +291,26 @@ def test_a_non_string_language_is_refused() -> None:
     doc = copy.deepcopy(VALID)
     doc["language"] = ["en"]
     assert error_of(doc).path == "$.language"
+
+
+@pytest.mark.parametrize("name", ["../../voicemail/globex/msg", "zh/welcome", "a.b", "",
+                                  "welcome ", "x" * 101, "/etc/passwd", "..", "欢迎"])
+@pytest.mark.parametrize(("node", "field"), [("hello", "prompt"), ("menu", "invalid_prompt"),
+                                             ("bye", "prompt")])
+def test_prompt_names_cannot_reach_outside_the_library(node: str, field: str,
+                                                       name: str) -> None:
+    err = error_of(doc_with(node, **{field: name}), known_prompts=frozenset({name}))
+    assert err.path == f"nodes.{node}.{field}" and err.message.startswith("must match")
+
+
+@pytest.mark.parametrize("language", ["../en", "en/..", "e", "zh-Hans-CN/x", ""])
+def test_languages_cannot_reach_outside_the_library(language: str) -> None:
+    assert error_of(doc_with("vip", language=language)).path == "nodes.vip.language"
+    doc = copy.deepcopy(VALID)
+    doc["language"] = language
+    assert error_of(doc).path == "$.language"
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "yue", "zh-Hans", "en_US", "cmn-Hans-CN"])
+def test_language_tags_are_accepted(language: str) -> None:
+    assert parse_flow(doc_with("vip", language=language)).node("vip").get("language") == language
