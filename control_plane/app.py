@@ -219,11 +219,13 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     from control_plane.calls.wiring import ControllerSetupError, start_controller
+    from control_plane.ivr.webhook import webhook_client
 
     backend = await asyncio.to_thread(app[CHDB].backend)
     try:
-        service, sink = await start_controller(settings, topo, backend, app[METRICS],
-                                               bus=app[BUS])
+        service, sink = await start_controller(settings, topo, backend, metrics=app[METRICS],
+                                               bus=app[BUS],
+                                               webhook=webhook_client(app[HTTP]))
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service

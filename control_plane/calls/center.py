@@ -110,8 +110,51 @@ def _queue(tenant: str, raw: Mapping[str, Any]) -> QueueConfig:
             ring_timeout_s=float(raw.get("ring_timeout_s", 15)),
             pause_on_no_answer=bool(raw.get("pause_on_no_answer", True)),
         )
+    except CenterConfigError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise CenterConfigError(f"{where}: {exc}") from exc
+
+
+def _check_strategy(config: QueueConfig) -> None:
+    from control_plane.acd.strategies import STRATEGIES
+
+    if config.strategy not in STRATEGIES:
+        raise CenterConfigError(f"queue {config.tenant}/{config.queue_id}: unknown strategy "
+                                f"{config.strategy!r}; known: {sorted(STRATEGIES)}")
+
+
+def _agent(raw: Mapping[str, Any], tenants: Mapping[str, TenantConfig]) -> Agent:
+    where = f"agent {raw.get('id', '?')}"
+    if raw.get("tenant") not in tenants:
+        raise CenterConfigError(f"{where}: unknown tenant {raw.get('tenant')!r}")
+    skills = raw.get("skills", {})
+    if not isinstance(skills, Mapping):
+        raise CenterConfigError(f"{where}: skills must be a table of skill = proficiency")
+    try:
+        profile = AgentProfile(skills={str(k): int(v) for k, v in skills.items()},
+                               order=int(raw.get("order", 0)),
+                               weight=float(raw.get("weight", 1)))
+        return Agent(str(raw["tenant"]), str(raw["id"]), str(raw["seat"]), profile,
+                     bool(raw.get("auto_login", True)))
+    except KeyError as exc:
+        raise CenterConfigError(f"{where}: missing field {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise CenterConfigError(f"{where}: {exc}") from exc
+
+
+def _route(raw: Mapping[str, Any], routes: Mapping[str, Route]) -> Route:
+    where = f"route {raw.get('number', '?')}"
+    try:
+        route = Route(str(raw["number"]), str(raw["tenant"]), raw.get("flow"),
+                      raw.get("queue"))
+    except KeyError as exc:
+        raise CenterConfigError(f"{where}: missing field {exc}") from exc
+    if (route.flow is None) == (route.queue is None):
+        raise CenterConfigError(f"{where}: needs exactly one of flow or queue")
+    if route.number in routes:
+        raise CenterConfigError(f"{where}: the number is routed twice")
+    return route
 
 
 def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = None,
@@ -131,17 +174,11 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
         zones[tid] = str(t.get("time_zone", "UTC"))
         for q in t.get("queue", []):
             cfg = _queue(tid, q)
+            _check_strategy(cfg)
             queues[(tid, cfg.queue_id)] = cfg
             if q.get("callback_offer_after_s") is not None:
                 callback_offers[(tid, cfg.queue_id)] = float(q["callback_offer_after_s"])
-    agents = []
-    for a in raw.get("agent", []):
-        if a.get("tenant") not in tenants:
-            raise CenterConfigError(f"agent {a.get('id')}: unknown tenant {a.get('tenant')!r}")
-        profile = AgentProfile(skills={str(k): int(v) for k, v in a.get("skills", {}).items()},
-                               order=int(a.get("order", 0)), weight=float(a.get("weight", 1)))
-        agents.append(Agent(str(a["tenant"]), str(a["id"]), str(a["seat"]), profile,
-                            bool(a.get("auto_login", True))))
+    agents = [_agent(a, tenants) for a in raw.get("agent", [])]
     flows: dict[tuple[str, str], Flow] = {}
     for f in raw.get("flow", []):
         tid, name = str(f["tenant"]), str(f["name"])
@@ -155,7 +192,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
             raise CenterConfigError(f"flow {tid}/{name}: {exc}") from exc
     routes: dict[str, Route] = {}
     for r in raw.get("route", []):
-        route = Route(str(r["number"]), str(r["tenant"]), r.get("flow"), r.get("queue"))
+        route = _route(r, routes)
         if route.flow is not None and (route.tenant, route.flow) not in flows:
             raise CenterConfigError(f"route {route.number}: unknown flow {route.flow!r}")
         if route.queue is not None and (route.tenant, route.queue) not in queues:
@@ -177,3 +214,5 @@ def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterC
         return parse_center(raw, prompts=prompts, base=path.parent)
     except KeyError as exc:
         raise CenterConfigError(f"center file {path}: missing field {exc}") from exc
+    except CenterConfigError as exc:
+        raise CenterConfigError(f"center file {path}: {exc}") from exc

@@ -34,7 +34,7 @@ from control_plane.calls.phase import Phase
 
 log = structlog.get_logger(__name__)
 SDP = (("Content-Type", "application/sdp"),)
-_DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", re.MULTILINE)
+_DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)[ \t]*$", re.MULTILINE)
 _ANSWER_DIRECTION = {"sendonly": "recvonly", "inactive": "inactive", "recvonly": "sendonly"}
 
 

@@ -60,6 +60,7 @@ class CallRecord:
     hold_s: float = 0.0
     transferred: bool = False
     direction: str = "inbound"
+    flow: str = ""  # the IVR flow the caller walked
     offers: list[Offer] = field(default_factory=list)
     closed_segments: list[dict[str, object]] = field(default_factory=list)
     ivr_steps: list[tuple[str, str, str, float]] = field(default_factory=list)
@@ -155,7 +156,8 @@ class CallRecord:
         for n, (node, kind, value, at) in enumerate(self.ivr_steps):
             rows.append(("ivr_events", {
                 "event_id": f"{self.call_id}:ivr{n}", "tenant": self.tenant,
-                "call_id": self.call_id, "flow": self.did, "node": node, "kind": kind,
+                "call_id": self.call_id, "flow": self.flow or self.did, "node": node,
+                "kind": kind,
                 "digits": value if kind == "choice" else "", "at": at,
             }))
         return rows

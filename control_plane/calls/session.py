@@ -148,6 +148,7 @@ class CallSession(QueueSide):
         if route.flow is None:
             return IvrOutcome(action="queue", target=route.queue or "", language=self.language)
         flow = self.ctx.center.flows[(route.tenant, route.flow)]
+        self.record.flow = route.flow
         self.language = flow.language
         return await run_flow(flow, self, caller=self.caller)
 

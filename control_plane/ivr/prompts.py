@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ TONES: dict[str, tuple[str, ...]] = {
 }
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
 class PromptError(RuntimeError):
     """A prompt is missing or could not be built; the message names it."""
 
@@ -90,7 +94,11 @@ class PromptLibrary:
     default_language: str = "en"
 
     def path(self, name: str, language: str | None = None) -> Path:
-        """The file for ``name`` in ``language`` (else the default language)."""
+        """The file for ``name`` in ``language`` (else the default language); names and
+        languages are plain tokens, so no name reaches outside the library."""
+        for token in (name, language or self.default_language):
+            if not _TOKEN.fullmatch(token):
+                raise PromptError(f"not a prompt name or language: {token!r}")
         for lang in (language or self.default_language, self.default_language, "common"):
             candidate = self.root / lang / f"{name}.wav"
             if candidate.is_file():

@@ -145,8 +145,6 @@ def test_an_overflow_without_kind_is_named() -> None:
     assert message.startswith("queue acme/sales: ") and "overflow needs kind" in message
 
 
-@pytest.mark.xfail(strict=True, reason="center.py: _overflow's CenterConfigError is a "
-                   "ValueError, so _queue wraps it again ('queue acme/sales: queue acme/sales:')")
 def test_an_overflow_error_names_its_queue_once() -> None:
     doc = raw()
     doc["tenant"][0]["queue"][0]["on_max_wait"] = {"kind": "teleport"}
@@ -213,12 +211,12 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 def test_a_missing_required_field_is_named(tmp_path: Path) -> None:
     path = tmp_path / "center.toml"
     path.write_text('[[tenant]]\nid = "acme"\n[[agent]]\ntenant = "acme"\nid = "alice"\n')
-    with pytest.raises(CenterConfigError, match=r"center\.toml: missing field 'seat'"):
+    with pytest.raises(CenterConfigError, match=r"center\.toml: agent alice: missing field 'seat'"):
         load_center(path)
 
 
-# Gaps found while writing these tests (control_plane/calls/center.py belongs to the call
-# controller's engineer): each is a defect today; strict, so a fix turns them red here.
+# Each of these was a defect found while writing these tests; now each is refused, naming
+# its entry.
 GAPS: dict[str, tuple[dict[str, Any], str]] = {
     "agent entry not named for a missing seat": (
         {"agent": [{"tenant": "acme", "id": "alice"}]}, "agent alice"),
@@ -238,7 +236,6 @@ GAPS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="center.py gaps, reported to the controller engineer")
 @pytest.mark.parametrize("gap", sorted(GAPS))
 def test_known_gaps_name_their_entry(gap: str) -> None:
     changes, where = GAPS[gap]

@@ -48,9 +48,6 @@ def test_with_direction_turns_lf_into_crlf() -> None:
     assert with_direction(lf, "sendonly") == f"{HEAD}{AUDIO}a=sendonly\r\na=ptime:20\r\n"
 
 
-@pytest.mark.xfail(strict=True, reason="incall.py: _DIRECTION's \\s*$ (MULTILINE) also eats "
-                   "the final line break, so an SDP ending with its direction line loses its "
-                   "closing CRLF; reported to the controller engineer")
 def test_with_direction_keeps_the_final_crlf_of_a_last_direction_line() -> None:
     held = with_direction(HEAD + AUDIO, "sendonly")  # as agent_reinvite answers a hold
     assert with_direction(held, "sendrecv") == f"{HEAD}{AUDIO}a=sendrecv\r\n"

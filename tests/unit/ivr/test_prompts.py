@@ -132,8 +132,6 @@ def test_a_missing_prompt_is_a_prompt_error_naming_it(library: PromptLibrary) ->
     assert library.names() == {"welcome", "goodbye", "music"}
 
 
-@pytest.mark.xfail(strict=True, reason="prompts.py: path() joins the name and language "
-                   "unchecked; parse_flow now refuses such names, the library itself does not")
 def test_a_name_cannot_escape_the_library(library: PromptLibrary) -> None:
     outside = library.root.parent / "secret.wav"
     outside.write_bytes(b"RIFF")
