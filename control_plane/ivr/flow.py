@@ -173,6 +173,7 @@ def _check_node(node_id: str, raw: Any, path: str) -> Node:
         _require(raw, "variable", str, path)
         _number(raw, "max_digits", path, default=20, low=1, high=64, whole=True)
         _number(raw, "inter_digit_timeout_s", path, default=3, low=0.5, high=30)
+        _number(raw, "retries", path, default=0, low=0, high=10, whole=True)
         terminator = raw.get("terminator", "#")
         if not isinstance(terminator, str) or terminator not in DIGITS:
             raise IvrFlowError(f"{path}.terminator", "must be a DTMF digit")

@@ -73,7 +73,7 @@ async def _menu(io: IvrIo, node: Node, out: IvrOutcome) -> str:
     return str(node.get("on_fail"))
 
 
-async def _collect(io: IvrIo, node: Node, out: IvrOutcome) -> str:
+async def _collect_once(io: IvrIo, node: Node, out: IvrOutcome) -> str:
     terminator = str(node.get("terminator", "#"))
     max_digits = int(node.get("max_digits", 20))
     got = ""
@@ -85,6 +85,18 @@ async def _collect(io: IvrIo, node: Node, out: IvrOutcome) -> str:
         if len(got) >= max_digits:
             break
         digit = await io.digit(float(node.get("inter_digit_timeout_s", 3)))
+    return got
+
+
+async def _collect(io: IvrIo, node: Node, out: IvrOutcome) -> str:
+    # Nothing entered: the prompt is replayed up to ``retries`` times (default none).
+    got = await _collect_once(io, node, out)
+    for attempt in range(int(node.get("retries", 0))):
+        if got:
+            break
+        io.trace(node, "no_input", str(attempt))
+        await io.play("no_input", language=out.language, barge_in=True)
+        got = await _collect_once(io, node, out)
     out.variables[str(node.get("variable"))] = got
     io.trace(node, "collected", str(len(got)))  # the value may be a card number: not logged
     return str(node.get("next"))

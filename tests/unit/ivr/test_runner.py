@@ -170,6 +170,25 @@ def test_collect_without_input_leaves_an_empty_value() -> None:
     assert io.waits == [(PROMPT_S, 5.0)]
 
 
+def test_collect_replays_its_prompt_on_no_input_up_to_its_retries() -> None:
+    # Silence through the first prompt and its timeout, then the caller answers.
+    second_prompt_at = PROMPT_S + 5.0 + PROMPT_S  # the "no input" notice, then the prompt
+    io = FakeIo(presses=[(second_prompt_at + PROMPT_S + 0.5, "8"),
+                         (second_prompt_at + PROMPT_S + 1.0, "#")])
+    out = run(collect_flow(retries=1), io)
+    assert out.variables["account"] == "8"
+    assert io.prompts == ["enter_account", "no_input", "enter_account"]
+    assert ("account", "no_input", "0") in io.traces
+
+
+def test_collect_gives_up_after_its_retries() -> None:
+    io = FakeIo()
+    out = run(collect_flow(retries=2), io)
+    assert out.variables["account"] == "" and out.target == "support"
+    assert io.prompts == ["enter_account", "no_input", "enter_account", "no_input",
+                          "enter_account"]
+
+
 def test_the_collected_value_is_not_in_the_trace() -> None:
     card = "4111111111111111"
     io = FakeIo(presses=[(0.1 * n, d) for n, d in enumerate(card + "#", start=1)])
