@@ -218,6 +218,7 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
     if not settings.calls.enabled or topo is None:
         yield
         return
+    from control_plane.calls.notify import http_notifier
     from control_plane.calls.wiring import ControllerSetupError, start_controller
     from control_plane.ivr.webhook import webhook_client
 
@@ -225,7 +226,8 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
     try:
         service, sink = await start_controller(settings, topo, backend, metrics=app[METRICS],
                                                bus=app[BUS],
-                                               webhook=webhook_client(app[HTTP]))
+                                               webhook=webhook_client(app[HTTP]),
+                                               notify=http_notifier(app[HTTP]))
     except ControllerSetupError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service

@@ -65,6 +65,8 @@ class CenterConfig:
     # (tenant, queue) → seconds of waiting after which the caller is offered a callback
     callback_offers: Mapping[tuple[str, str], float] = field(default_factory=dict)
     recording_notice: Mapping[str, bool] = field(default_factory=dict)  # tenant → notice
+    # (tenant, queue) → URL told of every new voicemail of the queue (POST JSON)
+    voicemail_hooks: Mapping[tuple[str, str], str] = field(default_factory=dict)
     time_zones: Mapping[str, str] = field(default_factory=dict)
 
     def agent_by_seat(self, seat: str) -> Agent | None:
@@ -164,6 +166,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
     languages: dict[str, str] = {}
     queues: dict[tuple[str, str], QueueConfig] = {}
     callback_offers: dict[tuple[str, str], float] = {}
+    hooks: dict[tuple[str, str], str] = {}
     notices: dict[str, bool] = {}
     zones: dict[str, str] = {}
     for t in raw.get("tenant", []):
@@ -176,6 +179,12 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
             cfg = _queue(tid, q)
             _check_strategy(cfg)
             queues[(tid, cfg.queue_id)] = cfg
+            hook = q.get("voicemail_hook")
+            if hook is not None:
+                if not str(hook).startswith(("http://", "https://")):
+                    raise CenterConfigError(f"queue {tid}/{cfg.queue_id}: voicemail_hook must "
+                                            "be an http(s) URL")
+                hooks[(tid, cfg.queue_id)] = str(hook)
             if q.get("callback_offer_after_s") is not None:
                 callback_offers[(tid, cfg.queue_id)] = float(q["callback_offer_after_s"])
     agents = [_agent(a, tenants) for a in raw.get("agent", [])]
@@ -199,7 +208,8 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
             raise CenterConfigError(f"route {route.number}: unknown queue {route.queue!r}")
         routes[route.number] = route
     return CenterConfig(str(raw.get("domain", "cc.local")), tenants, queues, tuple(agents),
-                        routes, flows, languages, callback_offers, notices, zones)
+                        routes, flows, languages=languages, callback_offers=callback_offers,
+                        recording_notice=notices, time_zones=zones, voicemail_hooks=hooks)
 
 
 def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterConfig:

@@ -33,6 +33,7 @@ class RecordSink(Protocol):
 
 
 Webhook = Callable[[str, dict[str, str], float], Awaitable[str | None]]
+Notifier = Callable[[str, Mapping[str, object]], Awaitable[None]]
 
 
 class Recorder(Protocol):
@@ -59,6 +60,7 @@ class ControllerContext:
     core: Peer  # where agent legs and callbacks enter the tiers
     node: str = "controller"
     webhook: Webhook | None = None
+    notify: Notifier | None = None  # tells a queue's voicemail hook of a new message
     key_salt: str = "callcenter"
     ring_timeout_s: float = 15.0
     wall: Callable[[], float] = field(default=time.time)

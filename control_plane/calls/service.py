@@ -18,7 +18,13 @@ from control_plane.acd.events import QueueUpserted, TenantUpserted
 from control_plane.acd.model import QueueRef
 from control_plane.calls.acd_driver import AcdDriver, DecisionSink
 from control_plane.calls.center import CenterConfig
-from control_plane.calls.context import ControllerContext, Recorder, RecordSink, Webhook
+from control_plane.calls.context import (
+    ControllerContext,
+    Notifier,
+    Recorder,
+    RecordSink,
+    Webhook,
+)
 from control_plane.calls.controller import CallController
 from control_plane.calls.metrics import CallMetrics, gauge_sampler, run_sampler
 from control_plane.calls.session import Phase
@@ -51,7 +57,8 @@ class CallControllerService:
                  on_decision: DecisionSink | None = None,
                  settings: ControllerSettings | None = None,
                  metrics: ControlPlaneMetrics | None = None,
-                 recorder: Recorder | None = None, bus: EventBus | None = None) -> None:
+                 recorder: Recorder | None = None, bus: EventBus | None = None,
+                 notify: Notifier | None = None) -> None:
         self.topology = topology
         self.center = center
         self.prompts = prompts
@@ -62,6 +69,7 @@ class CallControllerService:
         self.metrics = metrics
         self.recorder = recorder
         self.bus = bus
+        self.notify = notify
         self.call_metrics = CallMetrics(metrics)
         self._sampler: asyncio.Task[None] | None = None
         self.controller = CallController(max_calls=self.settings.max_calls)
@@ -98,7 +106,8 @@ class CallControllerService:
                                 prompts=self.prompts, acd=self.driver, records=self.records,
                                 core=cores[0], node=cp.name, webhook=self.webhook,
                                 metrics=self.call_metrics, recorder=self.recorder,
-                                record_calls=self.settings.record_calls, bus=self.bus)
+                                record_calls=self.settings.record_calls, bus=self.bus,
+                                notify=self.notify)
         self.controller.attach(ctx)
         self.controller.login_agents()
         if self.metrics is not None:

@@ -206,10 +206,18 @@ class CallSession(QueueSide):
         r = self.record
         if r.voicemail:
             start, end = r.voicemail_span
-            await recorder.convert_voicemail(VoicemailMessage(
+            message = await recorder.convert_voicemail(VoicemailMessage(
                 call_id=self.call_id, tenant=r.tenant, queue_id=None, caller_number=r.caller,
                 start=datetime.fromtimestamp(start, UTC), end=datetime.fromtimestamp(end, UTC),
                 caller_port=port))
+            hook = self.ctx.center.voicemail_hooks.get((r.tenant, r.queue))
+            if hook is not None and self.ctx.notify is not None:
+                await self.ctx.notify(hook, {
+                    "event": "voicemail.new", "tenant": r.tenant, "queue": r.queue,
+                    "caller": r.caller, "call_id": self.call_id,
+                    "received_at": datetime.fromtimestamp(start, UTC).isoformat(),
+                    "voicemail_id": getattr(message, "id", None),
+                    "duration_seconds": getattr(message, "duration_seconds", None)})
         else:
             await recorder.convert_call(CallRecording(call_id=self.call_id, tenant=r.tenant,
                                                       caller_port=port))

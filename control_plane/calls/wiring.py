@@ -10,7 +10,7 @@ from analytics.sink import EventSink
 from analytics.sink.backend import AnalyticsBackend
 from control_plane.calls.analytics_records import SinkRecords
 from control_plane.calls.center import CenterConfig, CenterConfigError, load_center
-from control_plane.calls.context import Webhook
+from control_plane.calls.context import Notifier, Webhook
 from control_plane.calls.service import CallControllerService, ControllerSettings
 from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import PromptError, build_prompts
@@ -27,6 +27,7 @@ class ControllerSetupError(RuntimeError):
 async def start_controller(settings: Settings, topology: Topology, backend: AnalyticsBackend, *,
                            metrics: ControlPlaneMetrics | None = None,
                            bus: EventBus | None = None, webhook: Webhook | None = None,
+                           notify: Notifier | None = None,
                            ) -> tuple[CallControllerService, EventSink]:
     """Prompts built, center loaded, records sink started, controller listening."""
     calls = settings.calls
@@ -44,7 +45,7 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
         settings=ControllerSettings(max_calls=calls.max_calls,
                                     record_calls=calls.record_calls and recorder is not None),
-        metrics=metrics, recorder=recorder, bus=bus, webhook=webhook,
+        metrics=metrics, recorder=recorder, bus=bus, webhook=webhook, notify=notify,
     )
     try:
         await service.start()
