@@ -109,6 +109,8 @@ class CallController(Handler):
             return
         if len(self.sessions) >= self.max_calls:
             incoming.respond(503, "Controller Busy", headers=(("Retry-After", "5"),))
+            self._record_refusal(incoming, number or "", 503, "controller busy",
+                                 tenant=route.tenant)
             return
         session = CallSession(ctx, incoming, route)
         self.sessions[session.call_id] = session
@@ -117,12 +119,12 @@ class CallController(Handler):
         session.task.add_done_callback(lambda _: self._session_done(session))
 
     def _record_refusal(self, incoming: IncomingRequest, number: str, status: int,
-                        why: str) -> None:
+                        why: str, *, tenant: str = OPERATOR_TENANT) -> None:
         # A number routed nowhere belongs to no tenant: the operator's own records hold it.
         ctx = self._context()
         request = incoming.request
         uri = request.from_.uri
-        record = CallRecord(call_id=request.call_id, tenant=OPERATOR_TENANT, did=number,
+        record = CallRecord(call_id=request.call_id, tenant=tenant, did=number,
                             caller=uri.user or "" if isinstance(uri, SipUri) else "",
                             started_at=ctx.wall())
         record.refused(status, why)

@@ -236,6 +236,8 @@ class CallSession(QueueSide):
     def caller_gone(self, cause: str) -> None:
         """The caller hung up (BYE) or cancelled before the answer."""
         self.record.hangup_cause = self.record.hangup_cause or cause
+        if not self.incoming.answered:  # CANCEL: the INVITE ended 487 Request Terminated
+            self.record.sip_code = 487
         self.ended.set()
         if self.task is not None and self.phase in (Phase.IVR, Phase.VOICEMAIL,
                                                     Phase.ANSWERING):
