@@ -74,6 +74,7 @@ class CallSession(QueueSide):
         self._tasks: set[asyncio.Task[None]] = set()
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
         self.recording = False
+        self.media_created = False
         self.callback = False  # the caller chose to be called back (the ACD keeps the place)
         self.caller_answer_sdp = ""  # RTPengine's SDP in our 200 to the caller
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
@@ -117,6 +118,7 @@ class CallSession(QueueSide):
         try:
             await self.ctx.ng.offer(call_id=self.call_id, from_tag=self.caller_tag,
                                     sdp=self.caller_sdp)
+            self.media_created = True  # from here on, hangup deletes the media call
             answer = await self.ctx.ng.answer(call_id=self.call_id, from_tag=self.caller_tag,
                                               to_tag=self.far_tag, sdp=placeholder)
         except (NgFailure, OSError, TimeoutError) as exc:
@@ -314,7 +316,7 @@ class CallSession(QueueSide):
         dialog = self.incoming.dialog
         if dialog is not None and dialog.id in self.ctx.ua.dialogs:
             self.ctx.ua.send_bye(dialog)
-        if self.incoming.answered and self.record.sip_code == 200:
+        if self.media_created:
             try:
                 totals = await self.ctx.ng.query(call_id=self.call_id)
                 self.record.media(totals)
