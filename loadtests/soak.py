@@ -57,14 +57,16 @@ SAMPLE_EVERY_S = 30.0
 
 
 def measured_rate(results: Path) -> tuple[float, str]:
-    """Half the newest bench-call ``call_cps`` and where it came from, or the default."""
+    """Half the ``call_cps`` of the newest readable bench-call result and where it came
+    from; the conservative default when there is none or it sustained no rate at all."""
     for path in sorted(results.glob("call-*.json"), reverse=True):
         try:
             cps = float(json.loads(path.read_text())["call_cps"])
         except (ValueError, KeyError, TypeError):
-            continue  # a broken or partial result file: try the one before
+            continue  # a broken or partial result file: the one before it is the last
         if cps > 0:
             return round(cps / 2, 2), f"half of call_cps {cps} in {path.name}"
+        return DEFAULT_RATE, f"{path.name} sustained no rate (call_cps 0): default"
     return DEFAULT_RATE, f"no bench-call result in {results}: conservative default"
 
 

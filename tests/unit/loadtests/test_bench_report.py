@@ -67,6 +67,8 @@ def test_soak_rate_is_half_the_newest_bench_call_result(tmp_path: Path) -> None:
     rate, why = measured_rate(tmp_path)
     assert rate == 12.5
     assert "call-20260102T000000.json" in why
+    (tmp_path / "call-20260104T000000.json").write_text(json.dumps({"call_cps": 0.0}))
+    assert measured_rate(tmp_path)[0] == 4.0  # the last run sustained nothing
 
 
 def test_soak_fails_on_a_lost_call_a_duplicate_or_memory_growth() -> None:
