@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analytics.kpis.query import Dimension, KpiQuery, bucket_sql
 from analytics.schema.ddl import check_identifier
-from analytics.schema.rollups import QUEUE_15M, QUEUE_CALLS_15M
+from analytics.schema.rollups import AGENT_15M, QUEUE_15M, Rollup
 
 QUEUE_MEASURES = (
     "offered", "answered", "abandoned", "answered_within", "short_abandoned",
@@ -20,10 +20,28 @@ def _head(q: KpiQuery, time_column: str) -> tuple[str, str]:
     return select, group
 
 
+def rollup_for(q: KpiQuery) -> Rollup | None:
+    """The rollup keyed finely enough for ``q``'s grouping and filters (None: raw rows).
+
+    Per queue (or tenant): ``queue_15m``; per agent (or tenant) over every queue:
+    ``agent_15m``. Skills, and agents within chosen queues, are read from raw rows even
+    under ``Source.ROLLUP``: a rollup keyed by queue, skill and agent would hold about a
+    row per call, as slow to read as the raw table and dearer on every insert.
+    """
+    dims = set(q.by)
+    if dims <= {Dimension.TENANT, Dimension.QUEUE} and not q.agents:
+        return QUEUE_15M
+    if dims <= {Dimension.TENANT, Dimension.AGENT} and not q.queues:
+        return AGENT_15M
+    return None
+
+
 def queue_kpis_sql(db: str, q: KpiQuery) -> str:
-    """Queue measures per bucket (and dimensions), from the rollup or from raw rows."""
+    """Queue measures per bucket (and dimensions), from a rollup or from raw rows."""
     db = check_identifier(db)
-    if q.uses_rollup():
+    rollup = rollup_for(q)
+    # uses_rollup() first: it refuses thresholds no rollup keeps even when none fits.
+    if q.uses_rollup() and rollup is not None:
         select, group = _head(q, "interval_start")
         short = f"sumMerge(abandoned_{q.short_abandon_s}s)" if q.short_abandon_s else "0"
         measures = [
@@ -32,9 +50,6 @@ def queue_kpis_sql(db: str, q: KpiQuery) -> str:
             "sumMerge(answered_wait_ms)", "sumMerge(talk_ms_sum)", "sumMerge(hold_ms_sum)",
             "sumMerge(wrap_ms_sum)", "sumMerge(transferred_sum)", "maxMerge(longest_wait_ms)",
         ]
-        # The per-queue rollup is far smaller; the finer one only when agents or skills matter.
-        per_queue = set(q.by) <= {Dimension.TENANT, Dimension.QUEUE} and not q.agents
-        rollup = QUEUE_15M if per_queue else QUEUE_CALLS_15M
         source = f"{db}.{rollup.name} WHERE {q.where('interval_start')}"
     else:
         select, group = _head(q, "enqueued_at")

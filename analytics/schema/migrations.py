@@ -13,7 +13,7 @@ from typing import Protocol
 
 from analytics.schema import ddl
 from analytics.schema.dialect import Dialect
-from analytics.schema.rollups import AGENT_STATES_15M, QUEUE_15M, QUEUE_CALLS_15M
+from analytics.schema.rollups import AGENT_15M, AGENT_STATES_15M, QUEUE_15M, QUEUE_CALLS_15M, Rollup
 from analytics.schema.tables import EVENT_TABLES
 
 
@@ -49,15 +49,29 @@ def _rollups(db: str, dialect: Dialect, _retention_days: int | None) -> list[str
     return out
 
 
-def _queue_rollup(db: str, dialect: Dialect, _retention_days: int | None) -> list[str]:
+def _backfilled(rollup: Rollup, db: str, dialect: Dialect) -> list[str]:
     # Backfilled from raw rows. Truncating first makes a re-run after a crash exact: the
     # sink migrates before its first insert, so nothing else writes meanwhile.
-    columns = ", ".join([*(k for k, _ in QUEUE_15M.keys), *(a for a, _, _ in QUEUE_15M.aggregates)])
+    columns = ", ".join([*(k for k, _ in rollup.keys), *(a for a, _, _ in rollup.aggregates)])
     return [
-        QUEUE_15M.create_table(db, dialect),
-        QUEUE_15M.create_view(db),
-        f"TRUNCATE TABLE {db}.{QUEUE_15M.name}",
-        f"INSERT INTO {db}.{QUEUE_15M.name} ({columns}) {QUEUE_15M.select_sql(db)}",
+        rollup.create_table(db, dialect),
+        rollup.create_view(db),
+        f"TRUNCATE TABLE {db}.{rollup.name}",
+        f"INSERT INTO {db}.{rollup.name} ({columns}) {rollup.select_sql(db)}",
+    ]
+
+
+def _queue_rollup(db: str, dialect: Dialect, _retention_days: int | None) -> list[str]:
+    return _backfilled(QUEUE_15M, db, dialect)
+
+
+def _agent_rollup(db: str, dialect: Dialect, _retention_days: int | None) -> list[str]:
+    # The view goes first: from then on every insert feeds agent_15m only, never the
+    # dropped queue_calls_15m (DROP TABLE: 18.16 has no DROP VIEW).
+    return [
+        *_backfilled(AGENT_15M, db, dialect),
+        f"DROP TABLE IF EXISTS {db}.{QUEUE_CALLS_15M.view}",
+        f"DROP TABLE IF EXISTS {db}.{QUEUE_CALLS_15M.name}",
     ]
 
 
@@ -65,6 +79,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "raw event tables", _event_tables),
     Migration(2, "15-minute rollups fed by materialized views", _rollups),
     Migration(3, "per-queue 15-minute rollup for dashboards, backfilled", _queue_rollup),
+    Migration(4, "per-agent 15-minute rollup for the league, backfilled; queue_calls_15m"
+                 " dropped", _agent_rollup),
 )
 
 

@@ -91,7 +91,7 @@ async def replay(args: argparse.Namespace) -> None:
     db = backend.database
     count, distinct = backend.query(
         f"SELECT count(), uniqExact(event_id) FROM {db}.queue_calls")[0]
-    offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m")[0][0]
+    offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.agent_15m")[0][0]
     per_queue = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_15m")[0][0]
     ids = [str(r[0]) for r in backend.query(f"SELECT event_id FROM {db}.queue_calls")]
     say(json.dumps({"count": int(str(count)), "distinct": int(str(distinct)),

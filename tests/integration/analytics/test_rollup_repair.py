@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analytics.schema import EVENT_TABLES, migrate
-from analytics.schema.rollups import AGENT_STATES_15M, QUEUE_CALLS_15M
+from analytics.schema.rollups import AGENT_15M, AGENT_STATES_15M
 from analytics.sink.backend import AnalyticsBackend
 from analytics.sink.batches import flush_one
 from analytics.sink.dead_letters import DeadLetters
@@ -41,15 +41,15 @@ def test_rollups_missing_a_landed_batch_are_refilled(backend: AnalyticsBackend,
     end = spool.append([(t, r, 1) for t, r in records])
     spool.begin(InFlight(42, spool.checkpoint, end))
     # The engine committed the raw parts, then died before the views' parts.
-    for rollup in (QUEUE_CALLS_15M, AGENT_STATES_15M):
+    for rollup in (AGENT_15M, AGENT_STATES_15M):
         backend.execute(f"DROP TABLE {db}.{rollup.view}")
     # Insert ids are the batch id + k, tables in name order: agent_states 42, queue_calls 43.
     backend.insert(EVENT_TABLES["agent_states"],
                    [r for t, r in records if t == "agent_states"], 42)
     backend.insert(EVENT_TABLES["queue_calls"], [r for t, r in records if t == "queue_calls"], 43)
-    for rollup in (QUEUE_CALLS_15M, AGENT_STATES_15M):
+    for rollup in (AGENT_15M, AGENT_STATES_15M):
         backend.execute(rollup.create_view(db))
-    assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m") == 50
+    assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.agent_15m") == 50
 
     outcome = flush_one(spool, backend, DeadLetters(tmp_path / "dead.jsonl"), 100_000)
 
@@ -57,8 +57,8 @@ def test_rollups_missing_a_landed_batch_are_refilled(backend: AnalyticsBackend,
     assert outcome.rollup_keys_repaired > 0 and outcome.rollup_keys_inconsistent == 0
     assert spool.inflight is None
     assert _one(backend, f"SELECT count() FROM {db}.queue_calls") == 950
-    assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m") == 950
+    assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.agent_15m") == 950
     assert _one(backend, f"SELECT sumMerge(offered) FROM {db}.queue_15m") == 950  # untouched
     assert _one(backend, f"SELECT sumMerge(seconds) FROM {db}.agent_states_15m") == 20 * 1500
-    months = backend.query(f"SELECT DISTINCT toYYYYMM(interval_start) FROM {db}.queue_calls_15m")
+    months = backend.query(f"SELECT DISTINCT toYYYYMM(interval_start) FROM {db}.agent_15m")
     assert sorted(int(str(m[0])) for m in months) == [202311, 202601, 202602]

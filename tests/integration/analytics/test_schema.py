@@ -53,7 +53,7 @@ def test_queue_rollup_keeps_threshold_buckets(backend: AnalyticsBackend) -> None
     rows = backend.query(
         "SELECT sumMerge(offered), sumMerge(answered_10s), sumMerge(answered_20s),"
         " sumMerge(abandoned_5s), sumMerge(abandoned_30s), maxMerge(longest_wait_ms),"
-        f" sumMerge(talk_ms_sum) FROM {db}.queue_calls_15m")
+        f" sumMerge(talk_ms_sum) FROM {db}.agent_15m")
     assert [int(str(v)) for v in rows[0]] == [3, 0, 1, 1, 1, 45_000, 60_000]
     batch = backend.query(f"SELECT count() FROM {db}.queue_calls WHERE sink_batch = 9")
     assert int(str(batch[0][0])) == 3

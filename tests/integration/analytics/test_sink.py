@@ -72,7 +72,7 @@ async def test_repeated_event_id_is_written_once(
     await sink.flush()
     await sink.close()
     assert _count(backend) == 1
-    offered = backend.query(f"SELECT sumMerge(offered) FROM {backend.database}.queue_calls_15m")
+    offered = backend.query(f"SELECT sumMerge(offered) FROM {backend.database}.agent_15m")
     assert int(str(offered[0][0])) == 1
 
 
@@ -187,7 +187,7 @@ async def test_column_blocks_land_once_with_bad_rows_and_duplicates_set_aside(
     await sink.close()
     db = backend.database
     assert _count(backend) == 12_010
-    offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_calls_15m")
+    offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.agent_15m")
     assert int(str(offered[0][0])) == 12_010
     distinct = backend.query(f"SELECT uniqExact(event_id) FROM {db}.queue_calls")
     assert int(str(distinct[0][0])) == 12_010

@@ -29,8 +29,15 @@ def test_source_follows_the_thresholds() -> None:
     assert not KpiQuery("t", START, end, sl_threshold_s=15).uses_rollup()
     assert not KpiQuery("t", START, end, source=Source.RAW).uses_rollup()
     assert "FROM db.queue_15m" in queue_kpis_sql("db", KpiQuery("t", START, end))
-    by_agent = KpiQuery("t", START, end, by=(Dimension.AGENT,))
-    assert "FROM db.queue_calls_15m" in queue_kpis_sql("db", by_agent)
+    by_agent = KpiQuery("t", START, end, by=(Dimension.AGENT,), source=Source.ROLLUP)
+    assert "FROM db.agent_15m" in queue_kpis_sql("db", by_agent)
+    # No rollup holds agents within chosen queues, or skills: raw rows answer.
+    for q in (KpiQuery("t", START, end, by=(Dimension.AGENT,), queues=("q1",)),
+              KpiQuery("t", START, end, by=(Dimension.SKILL,), source=Source.ROLLUP),
+              KpiQuery("t", START, end, by=(Dimension.QUEUE, Dimension.AGENT))):
+        assert "FROM db.queue_calls FINAL" in queue_kpis_sql("db", q)
+    assert "FROM db.agent_15m" in queue_kpis_sql(
+        "db", KpiQuery("t", START, end, by=(Dimension.TENANT,), agents=("a1",)))
     assert "FROM db.queue_calls FINAL" in queue_kpis_sql(
         "db", KpiQuery("t", START, end, short_abandon_s=7))
 
