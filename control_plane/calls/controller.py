@@ -99,8 +99,12 @@ class CallController(Handler):
         request = incoming.request
         number = request.uri.user if isinstance(request.uri, SipUri) else None
         route = ctx.center.routes.get(number or "")
-        if request.call_id in self.sessions:
-            incoming.respond(482, "Loop Detected")
+        earlier = self.sessions.get(request.call_id)
+        if earlier is not None:
+            if earlier.refusal is not None:  # the edge retrying through the other core
+                incoming.respond(*earlier.refusal)
+            else:
+                incoming.respond(482, "Loop Detected")
             return
         if route is None:
             log.warning("unknown number", number=number, call_id=request.call_id)

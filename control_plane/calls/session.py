@@ -75,6 +75,7 @@ class CallSession(QueueSide):
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
         self.recording = False
         self.media_created = False
+        self.refusal: tuple[int, str] | None = None  # how we refused the caller, if we did
         self.callback = False  # the caller chose to be called back (the ACD keeps the place)
         self.caller_answer_sdp = ""  # RTPengine's SDP in our 200 to the caller
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
@@ -138,6 +139,7 @@ class CallSession(QueueSide):
 
     def _refuse(self, status: int, reason: str, why: str) -> None:
         self.log.warning("call refused", status=status, why=why)
+        self.refusal = (status, reason)
         if not self.incoming.answered:
             self.incoming.respond(status, reason, headers=(("Reason", f'Q.850;text="{why}"'),))
         self.record.refused(status, why)
