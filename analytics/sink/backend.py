@@ -76,8 +76,9 @@ class AnalyticsBackend(Protocol):
     def insert(self, table: EventTable, lines: Sequence[str], batch_id: int) -> None:
         """Insert spooled JSON rows into ``table`` as one insert tagged ``batch_id``."""
 
-    def insert_block(self, table: EventTable, payload: str, rows: int, batch_id: int) -> None:
-        """Insert one spooled JSONColumns block of ``rows`` rows tagged ``batch_id``."""
+    def insert_blocks(self, table: EventTable, blocks: Sequence[tuple[str, int]],
+                      batch_id: int) -> None:
+        """Insert spooled JSONColumns blocks (text, rows) as one insert tagged ``batch_id``."""
 
     def close(self) -> None:
         """Release the engine (connections, the chDB data path)."""

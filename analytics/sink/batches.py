@@ -3,8 +3,9 @@
 Protocol for one batch:
 1. read up to ``max_rows`` events after the checkpoint;
 2. write the batch (random id, spool range) to the spool state and fsync it;
-3. insert each table's events as one insert (JSON rows, or one column block when the
-   batch holds blocks), each tagged with its own ``sink_batch`` id (batch id + k);
+3. insert each table's events as one insert (JSON rows, or its column blocks as they
+   were spooled when the batch holds blocks), each tagged with its own ``sink_batch`` id
+   (batch id + k);
 4. move the checkpoint past the batch.
 
 A crash (or an engine failure) between 2 and 4 leaves the batch "in flight". Settling it
@@ -17,7 +18,6 @@ process died) is repaired from those rows (``analytics.sink.repair``).
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 
 from analytics.schema.tables import EVENT_TABLES
 from analytics.sink.backend import AnalyticsBackend, BackendRejected
+from analytics.sink.codec import dumps, loads
 from analytics.sink.dead_letters import DeadLetters
 from analytics.sink.repair import repair_rollups
 from analytics.sink.spool import InFlight, Spool, SpooledEvent
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 FaultHook = Callable[[str], None]
 """Test seam called at named points: ``"inserting"`` (inserts about to start) and
@@ -74,52 +73,49 @@ def _by_table(events: list[SpooledEvent], dead: DeadLetters) -> dict[str, _Table
 
 def _missing_part(payload: str, rows: int, landed: set[str]) -> tuple[str, int] | None:
     """The part of a block whose event ids did not land (None: all of it landed)."""
-    columns: dict[str, list[object]] = json.loads(payload)
+    columns: dict[str, list[object]] = loads(payload)
     keep = [i for i, e in enumerate(columns["event_id"]) if str(e) not in landed]
     if len(keep) == rows:
         return payload, rows
     if not keep:
         return None
-    return _dumps({k: [v[i] for i in keep] for k, v in columns.items()}), len(keep)
+    return dumps({k: [v[i] for i in keep] for k, v in columns.items()}), len(keep)
 
 
 def _event_id(line: str) -> str:
     # event_id is the first column of every table
-    return str(json.loads(line)[0])
+    return str(loads(line)[0])
 
 
 @dataclass(frozen=True)
 class _Insert:
-    """One insert of a batch: its table, rows or one block, and its own sink_batch id."""
+    """One insert of a batch: its table, rows or column blocks, and its own sink_batch id."""
 
     table: str
     lines: list[str]
-    block: tuple[str, int] | None
+    blocks: list[tuple[str, int]]
     insert_id: int
 
     @property
     def rows(self) -> int:
-        return self.block[1] if self.block else len(self.lines)
+        return sum(n for _, n in self.blocks) if self.blocks else len(self.lines)
 
 
-def _merged(table: str, work: _TableWork) -> tuple[str, int]:
-    """All of a table's blocks and rows in a batch as one JSONColumns block.
+def _as_blocks(table: str, work: _TableWork) -> list[tuple[str, int]]:
+    """A table's blocks in a batch, its single rows turned into one more block.
 
-    One big insert instead of one per block: each insert costs parts in the raw table and
-    in every rollup, and a 10k-row insert pays that overhead ten times more per row.
+    They go into one insert, block after block as spooled (never parsed and re-encoded):
+    each insert costs parts in the raw table and in every rollup, and a 10k-row insert
+    pays that overhead ten times more per row.
     """
-    if len(work.blocks) == 1 and not work.lines:
-        return work.blocks[0]
+    if not work.lines:
+        return work.blocks
     names = [c.name for c in EVENT_TABLES[table].columns]
     columns: dict[str, list[object]] = {name: [] for name in names}
-    for payload, _ in work.blocks:
-        block = json.loads(payload)
-        for name in names:
-            columns[name].extend(block[name])
     for line in work.lines:
-        for name, value in zip(names, json.loads(line), strict=True):
+        for name, value in zip(names, loads(line), strict=True):
             columns[name].append(value)
-    return _dumps(columns), work.rows
+    return [*work.blocks, (dumps(columns), len(work.lines))]
 
 
 def _inserts(grouped: dict[str, _TableWork], batch_id: int) -> list[_Insert]:
@@ -130,9 +126,9 @@ def _inserts(grouped: dict[str, _TableWork], batch_id: int) -> list[_Insert]:
     for table in sorted(grouped):
         work = grouped[table]
         if work.blocks:
-            out.append(_Insert(table, [], _merged(table, work), batch_id + len(out)))
+            out.append(_Insert(table, [], _as_blocks(table, work), batch_id + len(out)))
         else:
-            out.append(_Insert(table, work.lines, None, batch_id + len(out)))
+            out.append(_Insert(table, work.lines, [], batch_id + len(out)))
     return out
 
 
@@ -200,7 +196,7 @@ def _settle_insert(backend: AnalyticsBackend, dead: DeadLetters, step: _Insert,
                    landed_count: int | None, outcome: BatchOutcome) -> None:
     """Do one insert of a batch; ``landed_count`` is None for a first attempt."""
     table = EVENT_TABLES[step.table]
-    lines, block = step.lines, step.block
+    lines, blocks = step.lines, step.blocks
     if landed_count:
         # Before inserting the rest: those rows must not be counted as missing.
         repaired = repair_rollups(backend, step.table, step.insert_id)
@@ -211,15 +207,15 @@ def _settle_insert(backend: AnalyticsBackend, dead: DeadLetters, step: _Insert,
             return
         landed = _landed_ids(backend, step.table, step.insert_id)
         lines = [ln for ln in lines if _event_id(ln) not in landed]
-        block = _missing_part(*block, landed) if block else None
-    todo = block[1] if block else len(lines)
+        blocks = [part for b in blocks if (part := _missing_part(*b, landed)) is not None]
+    todo = sum(n for _, n in blocks) + len(lines)
     outcome.already_present += step.rows - todo
     try:
-        if block:
-            backend.insert_block(table, block[0], block[1], step.insert_id)
+        if blocks:
+            backend.insert_blocks(table, blocks, step.insert_id)
         else:
             backend.insert(table, lines, step.insert_id)
         outcome.inserted += todo
     except BackendRejected as exc:
-        dead.add_many(step.table, str(exc), [*lines, *([block[0]] if block else [])])
+        dead.add_many(step.table, str(exc), [*lines, *(payload for payload, _ in blocks)])
         outcome.dead_lettered += todo

@@ -9,17 +9,16 @@ block is stored as a JSONColumns object, the format chDB inserts directly.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from analytics.schema.model import INT_RANGES, Column, Kind
 from analytics.schema.tables import AGENT_STATES_TABLE, EVENT_TABLES
+from analytics.sink.codec import dumps, loads
 from analytics.sink.events import MAX_EVENT_ID_LEN, MAX_STATE_SECONDS, MalformedEvent, coerce_value
 
 MAX_BLOCK_ROWS = 100_000
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass
@@ -43,7 +42,7 @@ class Block:
 
     def to_json(self) -> str:
         """The JSONColumns text of the block (what the spool keeps)."""
-        return _dumps(self.columns)
+        return dumps(self.columns)
 
 
 def _all_canonical(col: Column, values: list[object]) -> bool:
@@ -127,4 +126,4 @@ def validate_block(table_name: str, given: Mapping[str, Sequence[object]]) -> Bl
 
 def block_event_ids(payload: str) -> list[str]:
     """The event ids of a spooled block, in order."""
-    return [str(v) for v in json.loads(payload)["event_id"]]
+    return [str(v) for v in loads(payload)["event_id"]]

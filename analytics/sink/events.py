@@ -8,13 +8,13 @@ exactly once.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from analytics.schema.model import INT_RANGES, Column, EventTable, Kind
 from analytics.schema.tables import AGENT_STATES_TABLE, EVENT_TABLES
+from analytics.sink.codec import dumps, loads
 
 MAX_EVENT_ID_LEN = 128
 MAX_STATE_SECONDS = 7 * 86400
@@ -115,7 +115,6 @@ _PLANS: dict[str, tuple[_Plan, frozenset[str]]] = {
              frozenset(c.name for c in t.columns))
     for t in EVENT_TABLES.values()
 }
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def normalize(table_name: str, event: Mapping[str, object]) -> str:
@@ -142,12 +141,12 @@ def normalize(table_name: str, event: Mapping[str, object]) -> str:
         else:
             row[name] = list(col.default) if isinstance(col.default, tuple) else col.default
     _check_table_rules(EVENT_TABLES[table_name], row)
-    return _dumps(list(row.values()))
+    return dumps(list(row.values()))
 
 
 def decode(table_name: str, line: str) -> dict[str, object]:
     """The row (column -> value) of a JSON line produced by ``normalize``."""
-    values = json.loads(line)
+    values = loads(line)
     columns = EVENT_TABLES[table_name].columns
     if not isinstance(values, list) or len(values) != len(columns):
         raise ValueError(f"spooled {table_name} row does not have {len(columns)} values")

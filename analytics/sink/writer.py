@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from analytics.sink.blocks import validate_block
 from analytics.sink.contract import EmitResult, SinkConfig, SinkNotRunning, SinkStats
 from analytics.sink.dead_letters import DeadLetters
 from analytics.sink.events import MalformedEvent, normalize
+from analytics.sink.recent import RecentIds
 from analytics.sink.spool import Spool
 
 _log = structlog.get_logger(__name__)
@@ -40,7 +40,7 @@ class EventSink:
         self._spool_dir = spool_dir
         self._fault_hook = fault_hook
         self._spool: Spool | None = None
-        self._recent: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._recent = RecentIds(self.config.recent_ids)
         self._writes: list[tuple[list[tuple[str, str, int]], asyncio.Future[None]]] = []
         self._write_wakeup = asyncio.Event()
         self._flush_wakeup = asyncio.Event()
@@ -84,7 +84,7 @@ class EventSink:
         if self._spool is None or self._closing:
             raise SinkNotRunning("the sink is not running (call start(), not after close())")
         records: list[tuple[str, str, int]] = []
-        keys: list[tuple[str, str]] = []
+        admitted: dict[str, list[str]] = {}
         rejected = duplicates = 0
         for table, event in events:
             try:
@@ -94,14 +94,13 @@ class EventSink:
                                       if isinstance(event, Mapping) else event)
                 rejected += 1
                 continue
-            key = (table, str(event["event_id"]))
-            if key in self._recent:
+            event_id = str(event["event_id"])
+            if not self._recent.admit_one(table, event_id):
                 duplicates += 1
                 continue
-            self._remember(key)
-            keys.append(key)
+            admitted.setdefault(table, []).append(event_id)
             records.append((table, line, 1))
-        await self._spool_records(records, keys, rejected, duplicates)
+        await self._spool_records(records, admitted, rejected, duplicates)
         return EmitResult(len(records), rejected, duplicates)
 
     async def emit_block(self, table: str,
@@ -124,23 +123,19 @@ class EventSink:
             return EmitResult(0, rows, 0)
         for reason_rows in _group_reasons(block.rejected).items():
             self.dead_letters.add_many(table, *reason_rows)
-        keep: list[int] = []
-        keys: list[tuple[str, str]] = []
-        for i, event_id in enumerate(block.columns["event_id"]):
-            key = (table, str(event_id))
-            if key not in self._recent:
-                self._remember(key)
-                keys.append(key)
-                keep.append(i)
-        duplicates = block.rows - len(keep)
-        if duplicates:
+        ids: list[str] = block.columns["event_id"]  # type: ignore[assignment]  # validated
+        keep = self._recent.admit(table, ids)
+        duplicates = 0 if keep is None else block.rows - len(keep)
+        if keep is not None and duplicates:
             block = block.keep(keep)
         records = [(table, block.to_json(), block.rows)] if block.rows else []
-        await self._spool_records(records, keys, len(block.rejected), duplicates)
+        admitted = {table: block.columns["event_id"]}
+        await self._spool_records(records, admitted,  # type: ignore[arg-type]  # str ids
+                                  len(block.rejected), duplicates)
         return EmitResult(block.rows, len(block.rejected), duplicates)
 
     async def _spool_records(self, records: list[tuple[str, str, int]],
-                             keys: list[tuple[str, str]], rejected: int,
+                             admitted: Mapping[str, Sequence[str]], rejected: int,
                              duplicates: int) -> None:
         self.stats.rejected += rejected
         self.stats.duplicates += duplicates
@@ -152,8 +147,8 @@ class EventSink:
         try:
             await done
         except BaseException:
-            for key in keys:  # not acknowledged: a retry must not look like a duplicate
-                self._recent.pop(key, None)
+            for table, ids in admitted.items():  # not acknowledged: a retry is no duplicate
+                self._recent.forget(table, ids)
             raise
         self.stats.accepted += sum(n for _, _, n in records)
 
@@ -198,11 +193,6 @@ class EventSink:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         spool, self._spool = self._spool, None
         await asyncio.to_thread(spool.close)
-
-    def _remember(self, key: tuple[str, str]) -> None:
-        self._recent[key] = None
-        if len(self._recent) > self.config.recent_ids:
-            self._recent.popitem(last=False)
 
     async def _write_loop(self) -> None:
         assert self._spool is not None

@@ -78,16 +78,25 @@ class ChdbBackend:
             except Exception as exc:
                 raise classify(_ENGINE, exc) from exc
 
-    def insert_block(self, table: EventTable, payload: str, rows: int, batch_id: int) -> None:
-        """One JSONColumns insert of a spooled block, with its ``sink_batch`` column."""
+    def insert_blocks(self, table: EventTable, blocks: Sequence[tuple[str, int]],
+                      batch_id: int) -> None:
+        """One insert of spooled JSONColumns blocks, each given its ``sink_batch`` column.
+
+        The engine reads one JSONColumns object after another from the same stream, so
+        blocks are passed as spooled: Python never parses them.
+        """
+        if not blocks:
+            return
         columns = ", ".join(c.name for c in table.all_columns)
-        batch = ",".join([str(batch_id)] * rows)
+        tag = str(batch_id)
         with self._lock:
             try:
                 with self._session.send_insert(
                     f"INSERT INTO {self.database}.{table.name} ({columns})", "JSONColumns"
                 ) as inserter:
-                    inserter.append(f'{payload[:-1]},"sink_batch":[{batch}]}}')
+                    for payload, rows in blocks:
+                        batch = ",".join([tag] * rows)
+                        inserter.append(f'{payload[:-1]},"sink_batch":[{batch}]}}\n')
                     inserter.finish()
             except Exception as exc:
                 raise classify(_ENGINE, exc) from exc

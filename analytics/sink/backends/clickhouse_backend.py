@@ -7,7 +7,6 @@ driver passes through without time-zone conversion.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 
@@ -19,6 +18,7 @@ from analytics.schema.ddl import check_identifier
 from analytics.schema.dialect import CLICKHOUSE_18, Dialect
 from analytics.schema.model import EventTable
 from analytics.sink.backend import BackendRejected, classify
+from analytics.sink.codec import loads
 
 
 class ClickHouseBackend:
@@ -50,7 +50,7 @@ class ClickHouseBackend:
         if not lines:
             return
         # One parse of the whole batch, then columns by index (zip(*rows) is slower).
-        rows: list[list[object]] = json.loads("[" + ",".join(lines) + "]")
+        rows: list[list[object]] = loads("[" + ",".join(lines) + "]")
         width = len(table.columns)
         if any(len(row) != width for row in rows):
             raise BackendRejected(f"spooled {table.name} rows do not have {width} values")
@@ -59,13 +59,27 @@ class ClickHouseBackend:
         columns = ", ".join(c.name for c in table.all_columns)
         self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
 
-    def insert_block(self, table: EventTable, payload: str, rows: int, batch_id: int) -> None:
-        """One columnar insert of a spooled JSONColumns block."""
-        block: dict[str, list[object]] = json.loads(payload)
-        data = [block.get(c.name, []) for c in table.columns]
-        if any(len(col) != rows for col in data):
-            raise BackendRejected(f"spooled {table.name} block does not have {rows} rows")
-        data.append([batch_id] * rows)
+    def insert_blocks(self, table: EventTable, blocks: Sequence[tuple[str, int]],
+                      batch_id: int) -> None:
+        """One columnar insert of spooled JSONColumns blocks (each parsed once, columns
+        joined, handed to the driver as lists)."""
+        if not blocks:
+            return
+        data: list[list[object]] = [[] for _ in table.columns]
+        total = 0
+        for payload, rows in blocks:
+            block: dict[str, list[object]] = loads(payload)
+            for i, col in enumerate(table.columns):
+                values = block.get(col.name, [])
+                if len(values) != rows:
+                    raise BackendRejected(
+                        f"spooled {table.name} block does not have {rows} rows")
+                if len(blocks) == 1:
+                    data[i] = values
+                else:
+                    data[i].extend(values)
+            total += rows
+        data.append([batch_id] * total)
         columns = ", ".join(c.name for c in table.all_columns)
         self._run(f"INSERT INTO {self.database}.{table.name} ({columns}) VALUES", data)
 
