@@ -64,6 +64,8 @@ class CenterConfig:
     languages: Mapping[str, str] = field(default_factory=dict)  # tenant → default language
     # (tenant, queue) → seconds of waiting after which the caller is offered a callback
     callback_offers: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    # (tenant, queue) → estimated wait (s) from which announcements offer a callback
+    callback_offer_waits: Mapping[tuple[str, str], float] = field(default_factory=dict)
     recording_notice: Mapping[str, bool] = field(default_factory=dict)  # tenant → notice
     # (tenant, queue) → URL told of every new voicemail of the queue (POST JSON)
     voicemail_hooks: Mapping[tuple[str, str], str] = field(default_factory=dict)
@@ -167,6 +169,7 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
     queues: dict[tuple[str, str], QueueConfig] = {}
     callback_offers: dict[tuple[str, str], float] = {}
     hooks: dict[tuple[str, str], str] = {}
+    offer_waits: dict[tuple[str, str], float] = {}
     notices: dict[str, bool] = {}
     zones: dict[str, str] = {}
     for t in raw.get("tenant", []):
@@ -185,6 +188,8 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
                     raise CenterConfigError(f"queue {tid}/{cfg.queue_id}: voicemail_hook must "
                                             "be an http(s) URL")
                 hooks[(tid, cfg.queue_id)] = str(hook)
+            if q.get("callback_offer_when_wait_s") is not None:
+                offer_waits[(tid, cfg.queue_id)] = float(q["callback_offer_when_wait_s"])
             if q.get("callback_offer_after_s") is not None:
                 callback_offers[(tid, cfg.queue_id)] = float(q["callback_offer_after_s"])
     agents = [_agent(a, tenants) for a in raw.get("agent", [])]
@@ -209,7 +214,8 @@ def parse_center(raw: Mapping[str, Any], *, prompts: frozenset[str] | None = Non
         routes[route.number] = route
     return CenterConfig(str(raw.get("domain", "cc.local")), tenants, queues, tuple(agents),
                         routes, flows, languages=languages, callback_offers=callback_offers,
-                        recording_notice=notices, time_zones=zones, voicemail_hooks=hooks)
+                        recording_notice=notices, time_zones=zones, voicemail_hooks=hooks,
+                        callback_offer_waits=offer_waits)
 
 
 def load_center(path: Path, *, prompts: frozenset[str] | None = None) -> CenterConfig:

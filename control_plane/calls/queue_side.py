@@ -54,6 +54,7 @@ class QueueSide:
     agent_leg: AgentLeg | None
     acd_connected: bool
     callback: bool
+    callback_offered: bool
 
     if TYPE_CHECKING:  # provided by CallSession
         def spawn(self, work: Coroutine[object, object, object]) -> None: ...
@@ -90,6 +91,12 @@ class QueueSide:
         if self.phase is not Phase.QUEUED:
             return
         self.media.start_music(before=("callback_offer",), language=self.language)
+        await self._await_callback_choice()
+
+    async def _await_callback_choice(self) -> None:
+        if self.callback_offered:
+            return
+        self.callback_offered = True
         while self.phase is Phase.QUEUED and not self.callback:
             if await self.media.digits.get() == "1":
                 self.ctx.acd.apply(CallbackRequested(call=self.ref))
@@ -120,6 +127,12 @@ class QueueSide:
                 prompts.append("wait_under_minute")
             else:
                 prompts += ["wait_prefix", *number_prompts(minutes), "wait_minutes"]
+        # A long estimated wait (or none at all) is when a callback is worth offering.
+        long_wait = self.ctx.center.callback_offer_waits.get((self.route.tenant,
+                                                              self.record.queue))
+        if long_wait is not None and not self.callback and expected_s >= long_wait:
+            prompts.append("callback_offer")
+            self.spawn(self._await_callback_choice())
         self.media.start_music(before=prompts, language=self.language)
 
     def offer(self, agent: AgentRef) -> None:

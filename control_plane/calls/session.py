@@ -77,6 +77,7 @@ class CallSession(QueueSide):
         self.media_created = False
         self.refusal: tuple[int, str] | None = None  # how we refused the caller, if we did
         self.callback = False  # the caller chose to be called back (the ACD keeps the place)
+        self.callback_offered = False
         self.caller_answer_sdp = ""  # RTPengine's SDP in our 200 to the caller
         self.record = CallRecord(call_id=self.call_id, tenant=route.tenant, did=route.number,
                                  caller=self.caller, started_at=ctx.wall())
