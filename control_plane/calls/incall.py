@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import structlog
 
-from control_plane.acd.model import CallRef
+from control_plane.acd.model import AgentRef, CallRef
 from control_plane.calls.agent_leg import AgentLeg, TransferLeg
 from control_plane.calls.sdp import parse_audio, placeholder_answer
 from control_plane.events.bus import EventKind
@@ -136,10 +136,22 @@ def notify(session: CallSession, leg: AgentLeg, sipfrag: str, *,
         request, session.ctx.ua.peer_for(leg.dialog.next_hop())))
 
 
+async def ivr_transfer(session: CallSession, number: str) -> None:
+    """The IVR sends the caller to a number (or seat): music while it rings, then connect."""
+    leg = TransferLeg(session, AgentRef(session.route.tenant, f"ivr-transfer:{number}"),
+                      number)
+    session.transfer_leg = leg
+    session.record.note(f"IVR transfer to {number}")
+    session.media.start_music(before=("transferring",), language=session.language)
+    leg.start()
+
+
 async def transfer_answered(session: CallSession, leg: TransferLeg,
                             response: SipResponse) -> None:
     """The transfer target answered: connect it, release the agent."""
     old = session.agent_leg
+    session.media.cancel_background()  # music while an IVR transfer rang
+    await session.media.stop()
     try:
         await session.ctx.ng.answer(call_id=session.call_id, from_tag=session.caller_tag,
                                     to_tag=session.far_tag, sdp=response.body.decode())
@@ -151,6 +163,8 @@ async def transfer_answered(session: CallSession, leg: TransferLeg,
     session.transfer_leg = None
     session.agent_leg = leg
     session.record.transferred = True
+    if session.phase is Phase.IVR:
+        session.phase = Phase.CONNECTED
     if old is not None:
         told = notify(session, old, f"SIP/2.0 {response.status} {response.reason}",
                       final=True)

@@ -163,10 +163,11 @@ class CallSession(QueueSide):
             self.enqueue(outcome.target, outcome)
         elif outcome.action == "voicemail":
             await self.voicemail(outcome.target)
-        else:  # hangup, or a transfer to a number (not placed by this controller yet)
-            if outcome.action == "transfer":
-                self.record.note(f"transfer to {outcome.target} not available")
-                await self.media.play("unavailable", language=self.language, barge_in=False)
+        elif outcome.action == "transfer":
+            from control_plane.calls.incall import ivr_transfer
+
+            await ivr_transfer(self, outcome.target)
+        else:
             self.end("ivr")
 
     def end(self, cause: str) -> None:

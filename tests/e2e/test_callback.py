@@ -71,3 +71,24 @@ async def test_callback_keeps_the_place_rings_the_agent_then_dials_the_caller(
     outbound = controller.rows("SELECT direction, agent, answered_at > 0 FROM {db}.cdr FINAL "
                                f"WHERE call_id = '{job.media_call}'")
     assert outbound == [("outbound", "dave", 1)]
+
+
+async def test_the_ivr_transfers_the_caller_to_an_outside_number(
+    call_stack: CallStack, controller: RunningController,
+) -> None:
+    ctl = controller.service.controller
+    caller = await Caller.open(seat_ip(call_stack.topo, 188))
+    try:
+        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        assert answer.status == 200
+        session = ctl.sessions[answer.call_id]
+        await asyncio.sleep(0.5)
+        await caller.rtp.press("8")  # the menu's outside line
+        await until(lambda: session.phase is Phase.CONNECTED, within=20, why=session.record)
+        assert any("13912345678" in json.dumps(invite)
+                   for invite in _carrier_invites(call_stack))
+        await caller.hang_up()
+        await until(lambda: session in controller.finished, within=10)
+    finally:
+        await caller.close()
+    assert session.record.transferred and session.record.hangup_cause == "caller"
