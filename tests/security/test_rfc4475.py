@@ -29,3 +29,14 @@ def test_node_survives_torture_messages(tiers: RunningStack, role: Role, proto: 
         assert daemon.is_running(), f"{node.name} died on {message.name} over {proto}"
     assert probes.sip_options(node.address, node.sip_port, timeout=2.0) is None
     assert probes.kamailio_rpc_ready(node.rpc_address, node.http_port) is None
+
+
+def test_the_call_controller_survives_torture_messages(tiers: RunningStack) -> None:
+    # The controller listens on UDP only (the cores reach it over UDP).
+    cp = tiers.topo.control_plane
+    daemon = next(d for d in tiers.stack.supervisor.daemons if d.spec.name == cp.name)
+    for message in MESSAGES:
+        send_raw(cp.address, cp.sip_port, message.read_bytes(), "udp", timeout=0.05)
+        assert daemon.is_running(), f"the control plane died on {message.name}"
+    assert probes.sip_options(cp.address, cp.sip_port, timeout=2.0) is None
+    assert probes.http_ok(f"http://{cp.address}:{cp.port}/healthz") is None
