@@ -52,6 +52,15 @@ from control_plane.acd.routing import (
 from control_plane.acd.state import LiveAgent, LiveCall
 from control_plane.acd.timers import TimerKind
 
+# Enum members read on every event, as module constants: on Python 3.11 each `Enum.MEMBER`
+# read goes through EnumType.__getattr__ (about 70 ns, several per event).
+_QUEUED = CallState.QUEUED
+_OFFERED = CallState.OFFERED
+_CONNECTED = CallState.CONNECTED
+_ANSWERED = CallOutcome.ANSWERED
+_ON_CALL = AgentState.ON_CALL
+_CALL_ARRIVED = DecisionTrigger.CALL_ARRIVED
+
 
 def find_call(step: Step, ref: CallRef) -> LiveCall:
     """The live call, or a typed refusal."""
@@ -74,7 +83,7 @@ def find_agent(step: Step, ref: AgentRef) -> LiveAgent:
 def _offered_pair(step: Step, call_ref: CallRef, agent_ref: AgentRef) -> tuple[LiveCall, LiveAgent]:
     call = find_call(step, call_ref)
     agent = find_agent(step, agent_ref)
-    if call.state is not CallState.OFFERED or agent.idx not in call.offered:
+    if call.state is not _OFFERED or agent.idx not in call.offered:
         raise AcdInputError(
             RejectionCode.OUT_OF_ORDER,
             f"call {call_ref.call} is {call.state.value}, not ringing agent {agent_ref.agent}",
@@ -112,13 +121,13 @@ def on_call_arrived(step: Step, event: CallArrived) -> None:
     if rule is not None:
         overflow(step, call, rule[0], rule[1])
         return
-    if dispatch_call(step, call, DecisionTrigger.CALL_ARRIVED):
+    if dispatch_call(step, call, _CALL_ARRIVED):
         return
     # Risk is judged after the decision, on the backlog this call actually joins.
     policy = queue.config.sla_risk
     if policy is not None and now - queue.risk_checked_at >= policy.eval_period_s:
         evaluate_risk(step, queue)
-    if call.state is CallState.QUEUED and queue.config.announce_period_s:
+    if call.state is _QUEUED and queue.config.announce_period_s:
         announce(step, call)
 
 
@@ -151,10 +160,10 @@ def on_offer_accepted(step: Step, event: OfferAccepted) -> None:
         step.commands.append(CancelOffer(call.ref, other.ref))
     withdraw_offer(step, call, agent, notify=False)
     cancel_call_timers(step, call)
-    call.state = CallState.CONNECTED
+    call.state = _CONNECTED
     call.agent = agent.idx
     call.connected_at = step.now
-    agent.state = AgentState.ON_CALL
+    agent.state = _ON_CALL
     agent.active.append(call.seq)
     step.commands.append(connect_call(call.ref, agent.ref))
     if call.callback:
@@ -195,10 +204,12 @@ def on_offer_timed_out(step: Step, event: OfferTimedOut) -> None:
 
 def on_call_ended(step: Step, event: CallEnded) -> None:
     """A conversation ended: statistics, then wrap-up or the agent's next call."""
-    call = find_call(step, event.call)
-    if call.state is not CallState.CONNECTED or call.agent is None:
-        raise AcdInputError(RejectionCode.OUT_OF_ORDER, f"call is {call.state.value}")
     st = step.st
+    call = st.calls.get(event.call)  # `find_call`, inlined on the busiest path
+    if call is None:
+        call = find_call(step, event.call)
+    if call.state is not _CONNECTED or call.agent is None:
+        raise AcdInputError(RejectionCode.OUT_OF_ORDER, f"call is {call.state.value}")
     agent = st.agents_by_idx[call.agent]
     queue = call.queue
     talk = step.now - call.connected_at
@@ -206,7 +217,7 @@ def on_call_ended(step: Step, event: CallEnded) -> None:
     agent.talk_time += talk
     agent.calls_handled += 1
     queue.handle.observe(talk + queue.config.wrap_up_s)
-    finish(step, call, CallOutcome.ANSWERED)
+    finish(step, call, _ANSWERED)
     if agent.active:
         make_available(step, agent)
     elif queue.config.wrap_up_s > 0:

@@ -97,11 +97,16 @@ class Outcome:
         return self.rejection is None
 
 
-# `Outcome(...)` without the frozen dataclass `__init__` (one per event): fill the slots.
-_new = object.__new__
-_set_commands, _set_decisions, _set_rejection, _set_notes = (
-    vars(Outcome)[name].__set__ for name in ("commands", "decisions", "rejection", "notes")
-)
+class _OutcomeDraft:
+    """`Outcome`'s slots, filled by plain stores, then given its class (see commands.py)."""
+
+    __slots__ = Outcome.__slots__
+    commands: tuple[Command, ...]
+    decisions: tuple[DecisionRecord, ...]
+    rejection: Rejection | None
+    notes: tuple[str, ...]
+
+
 _EMPTY: tuple[str, ...] = ()
 
 
@@ -139,13 +144,15 @@ class Engine:
                 handler(step, event)
             except AcdInputError as exc:
                 rejection = Rejection(exc.code, exc.reason)
-        out = _new(Outcome)
-        _set_commands(out, tuple(step.commands))
-        _set_decisions(out, tuple(step.decisions))
-        _set_rejection(out, rejection)
+        # `Outcome(...)` without the frozen dataclass `__init__` (one per event).
+        out = _OutcomeDraft()
+        out.commands = tuple(step.commands)
+        out.decisions = tuple(step.decisions)
+        out.rejection = rejection
         notes = step.notes
-        _set_notes(out, tuple(notes) if notes else _EMPTY)
-        return out
+        out.notes = tuple(notes) if notes else _EMPTY
+        out.__class__ = Outcome  # type: ignore[assignment]
+        return out  # type: ignore[return-value]
 
     def next_timer_at(self) -> float | None:
         """When the engine next needs a `TimerFired` (or any event) to run its timers."""

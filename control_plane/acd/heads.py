@@ -5,13 +5,15 @@ class first, then the earlier service-level deadline, then arrival (`LiveCall.ra
 every queue's first call means touching a queue, a call, its rank tuple and its deadline per
 queue, scattered over the heap; with 10,000 agents those reads miss the CPU cache and were
 most of the decision. So every queue also keeps its first call's rank as one float
-(`head_key`) in an array of doubles shared by all queues (`AcdState.head_keys`, 8 bytes per
-queue, so it stays in cache): ranking an agent's queues sorts its queue numbers by those
-floats, and only the audit's few best queues are read as objects.
+(`head_key`) in a list shared by all queues (`AcdState.head_keys`, a pointer per queue and one
+small float each, which stay in cache): ranking an agent's queues sorts its queue numbers by
+those floats, and only the audit's few best queues are read as objects. (A list rather than
+an array of doubles: `list.__getitem__` as a sort key is a fast builtin call, an array's is a
+slot wrapper that costs several times more per read.)
 
 The float is monotone in the rank (a lower rank never gets a higher key), so where keys differ
 they order heads exactly as ranks do. Equal class-0 keys are equal deadlines, ordered by
-arrival through a second array (`AcdState.head_seqs`, the first call's seq). Equal keys of a
+arrival through a second list (`AcdState.head_seqs`, the first call's seq). Equal keys of a
 higher class, and a queue the agent serves only at a relaxed level whose head ranks among the
 best, are settled by reading those heads and sorting them by exact rank. A head the float
 cannot stand for (a call somebody declined, which this agent may have to skip, or a deadline
@@ -22,11 +24,12 @@ beyond ±2**38 s) has -inf, which sends the agent down the full walk of its queu
 from __future__ import annotations
 
 from bisect import bisect_left
-from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Literal
+from itertools import repeat
+from operator import attrgetter, lt, sub
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from control_plane.acd.commands import AUDIT_TOP_K, Candidate
-from control_plane.acd.model import PriorityClass, SeatPolicy
+from control_plane.acd.model import SeatPolicy
 
 if TYPE_CHECKING:
     from control_plane.acd.state import AcdState, LiveAgent, LiveCall, QueueState
@@ -39,6 +42,7 @@ _SPAN = 2.0**38
 # Audit score of a candidate queue: the class dominates, then seconds past the SL deadline.
 CLASS_WEIGHT = 1e9
 _rank = attrgetter("rank")
+_name = attrgetter("name")
 _make = tuple.__new__
 
 
@@ -62,27 +66,30 @@ def _class_of(key: float) -> int:
 
 
 def set_top(queue: QueueState, call: LiveCall | None) -> None:
-    """Make `call` the queue's first waiting call; its key and seq go to the shared arrays."""
+    """Make `call` the queue's first waiting call; its key and seq go to the shared lists."""
     queue.top = call
     if call is None:
         queue.head_keys[queue.qidx] = INF
+        return
+    # `head_key(call)`, inlined: this runs on every enqueue at the front and every dequeue.
+    deadline = call.deadline
+    if call.has_declined or not -_SPAN < deadline < _SPAN:
+        queue.head_keys[queue.qidx] = -INF
     else:
-        queue.head_keys[queue.qidx] = head_key(call)
-        queue.head_seqs[queue.qidx] = call.seq
+        queue.head_keys[queue.qidx] = deadline - call.priority_class * _CLASS_SHIFT
+    queue.head_seqs[queue.qidx] = call.seq
 
 
-class Arbitration:
-    """What a free agent takes: the winning call, the audit's best candidates, the rule."""
+class Arbitration(NamedTuple):
+    """What a free agent takes: the winning call, the audit's best candidates, the rule.
 
-    __slots__ = ("best", "candidates", "considered", "rule")
+    A NamedTuple, built with `tuple.__new__` once per decision (cheaper than an `__init__`).
+    """
 
-    def __init__(
-        self, best: LiveCall, candidates: tuple[Candidate, ...], considered: int, rule: str
-    ) -> None:
-        self.best = best
-        self.candidates = candidates
-        self.considered = considered
-        self.rule = rule
+    best: LiveCall
+    candidates: tuple[Candidate, ...]
+    considered: int
+    rule: str
 
 
 def _rule(considered: int, best_class: int, lowest_class: int) -> str:
@@ -100,7 +107,8 @@ def _from_calls(heads: list[LiveCall], now: float, considered: int, lowest: int)
         [_make(Candidate, (c.queue.name, c.priority_class * CLASS_WEIGHT + now - c.deadline))
          for c in heads[:AUDIT_TOP_K]]
     )
-    return Arbitration(best, candidates, considered, _rule(considered, best.priority_class, lowest))
+    return _make(Arbitration, (best, candidates, considered,
+                               _rule(considered, best.priority_class, lowest)))
 
 
 def head_for(st: AcdState, queue: QueueState, agent: LiveAgent, lowest: int) -> LiveCall | None:
@@ -141,54 +149,68 @@ def arbitrate_fast(
     get = st.head_keys.__getitem__
     order = sorted(agent.strict_ids, key=get)
     count = bisect_left(order, INF, key=get)
-    if count and get(order[0]) == -INF:
+    cut = AUDIT_TOP_K if count > AUDIT_TOP_K else count
+    keys = list(map(get, order[:cut + 1]))  # one past the cut: a tie there matters too
+    if count and keys[0] == -INF:
         return None
     extra = _relaxed_heads(st, agent) if agent.relaxed else []
-    if not count and not extra:
-        return False
-    queues = st.queue_list
-    cut = min(AUDIT_TOP_K, count)
-    keys = list(map(get, order[:cut + 1]))  # one past the cut: a tie there matters too
+    if not count:
+        return _exact(st, now, [], extra) if extra else False
     if not all(map(lt, keys, keys[1:])):
         if keys[0] < -_SPAN:
             # Equal keys of a higher class may hide different deadlines: rank every head.
-            return _exact(st, agent, now, order[:count], extra)
+            return _exact(st, now, order[:count], extra)
         # Equal keys are equal deadlines: the earlier arrival (lower seq) first. Sorting by
         # seq, then (stable) by key, orders by both.
         order = sorted(sorted(agent.strict_ids, key=st.head_seqs.__getitem__), key=get)
         keys = list(map(get, order[:cut + 1]))
-    lowest = _class_of(get(order[count - 1])) if count else int(PriorityClass.VIP)
+    queues = st.queue_list
+    first = keys[0]
     if extra:
+        lowest = min(_class_of(get(order[count - 1])), *[c.priority_class for c in extra])
         if cut < AUDIT_TOP_K or min(map(_key_of, extra)) <= keys[cut - 1]:
             # A relaxed queue's head is among the best: rank those exactly with the best.
             heads: list[LiveCall] = [queues[q].top for q in order[:cut]]  # type: ignore[misc]
             heads.extend(extra)
             heads.sort(key=_rank)
-            lowest = min(lowest, *[c.priority_class for c in extra])
             return _from_calls(heads, now, count + len(extra), lowest)
-        lowest = min(lowest, *[c.priority_class for c in extra])
+    elif first > -_SPAN:
+        lowest = 0  # the best head is of class 0, so is every other
+    else:
+        lowest = _class_of(get(order[count - 1]))
     # Key order is rank order here. A class-0 key is the deadline itself, so its score needs
-    # only the queue's name.
-    candidates = []
-    for q, key in zip(order[:cut], keys, strict=False):
-        queue = queues[q]
+    # only the queue's name: (0 * weight + now) - deadline, the same float `_from_calls` makes.
+    best_queues = list(map(queues.__getitem__, order[:cut]))
+    if first > -_SPAN:
+        candidates = tuple(map(_make, repeat(Candidate), zip(
+            map(_name, best_queues), map(sub, repeat(0 * CLASS_WEIGHT + now), keys[:cut]),
+            strict=True,
+        )))
+    else:
+        candidates = _candidates(best_queues, keys, now)
+    best = best_queues[0].top
+    considered = count + len(extra)
+    rule = _rule(considered, 0 if first > -_SPAN else _class_of(first), lowest)
+    return _make(Arbitration, (best, candidates, considered, rule))
+
+
+def _candidates(
+    best_queues: list[QueueState], keys: list[float], now: float
+) -> tuple[Candidate, ...]:
+    """Audit candidates of queues in key order when some head is of a higher class."""
+    out = []
+    for queue, key in zip(best_queues, keys, strict=False):
         if key < -_SPAN:  # a higher class: read the call for its exact deadline
             head = queue.top
             assert head is not None
             score = head.priority_class * CLASS_WEIGHT + now - head.deadline
         else:
             score = 0 * CLASS_WEIGHT + now - key
-        candidates.append(_make(Candidate, (queue.name, score)))
-    best = queues[order[0]].top
-    assert best is not None
-    considered = count + len(extra)
-    return Arbitration(best, tuple(candidates), considered,
-                       _rule(considered, _class_of(keys[0]), lowest))
+        out.append(_make(Candidate, (queue.name, score)))
+    return tuple(out)
 
 
-def _exact(
-    st: AcdState, agent: LiveAgent, now: float, strict: list[int], extra: list[LiveCall]
-) -> Arbitration:
+def _exact(st: AcdState, now: float, strict: list[int], extra: list[LiveCall]) -> Arbitration:
     """Every head read and sorted by exact rank (strict queues by number, relaxed heads)."""
     queues = st.queue_list
     heads: list[LiveCall] = [queues[q].top for q in strict]  # type: ignore[misc]

@@ -38,6 +38,15 @@ if TYPE_CHECKING:
 _heads_fast = heads.heads_fast
 _heads_full = heads.heads_full
 
+# Enum members read on every event, as module constants: on Python 3.11 each `Enum.MEMBER`
+# read goes through EnumType.__getattr__ (about 70 ns, several per event).
+_QUEUED = CallState.QUEUED
+_OFFERED = CallState.OFFERED
+_READY = AgentState.READY
+_RINGING = AgentState.OFFERED
+_RING = TimerKind.RING
+_AGENT_AVAILABLE = DecisionTrigger.AGENT_AVAILABLE
+
 
 
 class Step:
@@ -69,7 +78,7 @@ def enqueue(call: LiveCall) -> None:
     key = call.key
     insort(queue.waiting[call.level], key)
     queue.waiting_count += 1
-    call.state = CallState.QUEUED
+    call.state = _QUEUED
     top = queue.top
     if top is None or key < top.key:
         set_top(queue, call)
@@ -132,10 +141,10 @@ def _record(
 def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
     """Ring the agents with the call; each agent holds at most this one offer."""
     st = step.st
-    if call.state is CallState.QUEUED:
+    if call.state is _QUEUED:
         dequeue(call)
         call.offers += 1
-    call.state = CallState.OFFERED
+    call.state = _OFFERED
     queue = call.queue
     ring = queue.config.ring_timeout_s
     due = step.now + ring
@@ -143,11 +152,11 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
         if agent.idle_keys is not None:
             st.idle.remove(agent)
         agent.offer = call.seq
-        if agent.state is AgentState.READY:
-            agent.state = AgentState.OFFERED
+        if agent.state is _READY:
+            agent.state = _RINGING
         call.offered.append(agent.idx)
         # An agent holds at most one offer, so its ring timer is keyed by the agent alone.
-        st.timers.set(TimerKind.RING, agent.idx, due)
+        st.timers.set(_RING, agent.idx, due)
         step.commands.append(offer_call(call.ref, agent.ref, queue.ref, ring, call.callback))
     if queue.strategy.progressive:
         arm_call_timer(step, TimerKind.PROGRESS, call, step.now + queue.config.progressive_step_s)
@@ -196,7 +205,7 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
         return False
     best = won.best
     offer(step, best, (agent,))
-    _record(step, DecisionTrigger.AGENT_AVAILABLE, call=best, agents=(agent,), rule=won.rule,
+    _record(step, _AGENT_AVAILABLE, call=best, agents=(agent,), rule=won.rule,
             candidates=won.candidates, considered=won.considered, started=started)
     return True
 
@@ -215,11 +224,11 @@ def make_available(step: Step, agent: LiveAgent) -> None:
 
 def withdraw_offer(step: Step, call: LiveCall, agent: LiveAgent, notify: bool) -> None:
     """Take one agent's offer back; the agent's next state is the caller's business."""
-    step.st.timers.cancel(TimerKind.RING, agent.idx)
+    step.st.timers.cancel(_RING, agent.idx)
     call.offered.remove(agent.idx)
     agent.offer = None
-    if agent.state is AgentState.OFFERED:
-        agent.state = AgentState.READY
+    if agent.state is _RINGING:
+        agent.state = _READY
     if notify:
         step.commands.append(CancelOffer(call.ref, agent.ref))
 

@@ -7,7 +7,6 @@ so a refused event leaves the state exactly as it was.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,10 @@ if TYPE_CHECKING:
 Requirements = tuple[tuple[int, int], ...]
 # Sort key of a waiting call: priority class first, then numeric priority, then arrival.
 CallKey = tuple[int, int, int]
+# Read by `LiveAgent.available` on every event, as module constants: on Python 3.11 an
+# `Enum.MEMBER` read goes through EnumType.__getattr__.
+_READY = AgentState.READY
+_ON_CALL = AgentState.ON_CALL
 
 
 @dataclass(slots=True, eq=False)
@@ -51,11 +54,11 @@ class QueueState:
     # line with the object header that iterating the agent's queues touches anyway.
     top: LiveCall | None
     name: str  # ref.queue, read for every audit candidate without touching `ref`
-    # This queue's slot in the state's `head_keys` (and `queue_list`), and that array: the
+    # This queue's slot in the state's `head_keys` (and `queue_list`), and that list: the
     # ranking float of `top`, kept with it by `heads.set_top`.
     qidx: int
-    head_keys: array[float]
-    head_seqs: array[int]
+    head_keys: list[float]
+    head_seqs: list[int]
     config: QueueConfig
     ref: QueueRef
     reqs: tuple[Requirements, ...]
@@ -101,7 +104,7 @@ class LiveAgent:
     seat_degraded: bool = False
     eligible: list[tuple[QueueState, int]] = field(default_factory=list)
     # `eligible` split for arbitration: queues served at the strict level (their `qidx`,
-    # ranked through the head-key array), and the others.
+    # ranked through the head keys), and the others.
     strict_ids: tuple[int, ...] = ()
     relaxed: list[tuple[QueueState, int]] = field(default_factory=list)
     idle_keys: tuple[tuple[float, int], tuple[int, float, int], tuple[float, float, int],
@@ -115,8 +118,8 @@ class LiveAgent:
             self.offer is None
             and self.seat_registered
             and (
-                self.state is AgentState.READY
-                or (self.state is AgentState.ON_CALL and len(self.active) < self.max_concurrent)
+                self.state is _READY
+                or (self.state is _ON_CALL and len(self.active) < self.max_concurrent)
             )
         )
 
@@ -163,8 +166,8 @@ class AcdState:
     queues: dict[QueueRef, QueueState] = field(default_factory=dict)
     # Queues by `qidx`, and each one's head key (see `heads`): +inf while it has no call.
     queue_list: list[QueueState] = field(default_factory=list)
-    head_keys: array[float] = field(default_factory=lambda: array("d"))
-    head_seqs: array[int] = field(default_factory=lambda: array("q"))  # `top.seq`, for ties
+    head_keys: list[float] = field(default_factory=list)
+    head_seqs: list[int] = field(default_factory=list)  # `top.seq`, for equal keys
     agents: dict[AgentRef, LiveAgent] = field(default_factory=dict)
     agents_by_idx: dict[int, LiveAgent] = field(default_factory=dict)
     calls: dict[CallRef, LiveCall] = field(default_factory=dict)
