@@ -36,6 +36,7 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
         center = load_center(calls.center, prompts=prompts.names())
     except (PromptError, CenterConfigError) as exc:
         raise ControllerSetupError(f"call controller: {exc}") from exc
+    center = await asyncio.to_thread(_bind, settings, center)
     sink = EventSink(backend, Path(settings.runtime.run_dir) / "analytics" / "spool")
     await sink.start()
     recorder = None
@@ -70,3 +71,17 @@ def _recorder(settings: Settings, center: CenterConfig) -> RecordingConverter:
                               recordings_root=run_dir / "recordings",
                               voicemail_root=run_dir / "voicemail",
                               index=SqlRecordings(engine))
+
+
+def _bind(settings: Settings, center: CenterConfig) -> CenterConfig:
+    """The center seeded into the configuration database, agents named by their ids."""
+    from control_plane.calls.center_db import bound_to_database
+    from control_plane.db.engine import make_engine
+
+    engine = make_engine(settings.database.url)
+    try:
+        return bound_to_database(engine, center)
+    except Exception as exc:  # a database the controller cannot use is a setup error
+        raise ControllerSetupError(f"call controller: configuration database: {exc}") from exc
+    finally:
+        engine.dispose()

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from control_plane.db.credentials import SeatAccount
-from control_plane.db.operator import ensure_operator
+from control_plane.db.operator import ensure_agent_users, ensure_operator
 from control_plane.runtime import probes
 from control_plane.runtime.supervisor import Daemon, DaemonSpec, PortClaim, Supervisor
 from control_plane.topology.model import Carrier, KamailioNode, Role, Topology
@@ -151,12 +151,28 @@ def rtpengine_spec(topo: Topology, run_dir: Path) -> DaemonSpec:
 DEMO_CENTER = REPO_ROOT / "control_plane" / "calls" / "demo_center.toml"
 
 
+def _demo_agent_logins(run_dir: Path, site: SiteSecrets, center: Path) -> None:
+    """The center's agents in the configuration database, each with a desk login."""
+    from control_plane.calls.center import load_center
+    from control_plane.calls.center_db import seed_of
+    from control_plane.db.engine import make_engine
+    from control_plane.db.repos.center_seed import seed_center
+
+    engine = make_engine(f"sqlite:///{site.credentials_db}")
+    try:
+        ids = seed_center(engine, seed_of(load_center(center)))
+    finally:
+        engine.dispose()
+    ensure_agent_users(run_dir, site.credentials_db, ids)
+
+
 def control_plane_spec(topo: Topology, run_dir: Path, site: SiteSecrets,
                        center: Path | None = None) -> DaemonSpec:
     """The control plane (aiohttp) as a child process of the current interpreter."""
     cp = topo.control_plane
     directory = (run_dir / cp.name).resolve()
     ensure_operator(run_dir, site.credentials_db)
+    _demo_agent_logins(run_dir, site, center or DEMO_CENTER)
     return DaemonSpec(
         name=cp.name, kind="control-plane",
         argv=(sys.executable, "-m", "control_plane", "serve"),

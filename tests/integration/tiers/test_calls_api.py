@@ -66,3 +66,30 @@ async def test_a_queued_caller_is_listed_live_and_monitoring_checks_its_input(
             assert await gone()
     finally:
         await caller.close()
+
+
+async def test_a_center_agent_logs_in_to_the_desk_api_and_reads_the_controllers_acd(
+    tiers: RunningStack,
+) -> None:
+    cp = tiers.topo.control_plane
+    base = f"http://{cp.address}:{cp.port}/api/v1"
+    logins = (tiers.stack.run_dir / "agent_passwords").read_text().split("\n")
+    tenant, name, password = next(line.split(" ", 2) for line in logins
+                                  if line.startswith("acme alice "))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/auth/login", json={
+                "tenant": tenant, "username": name, "password": password}) as reply:
+            assert reply.status == 200
+            token = (await reply.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.get(f"{base}/agent/status", headers=headers) as reply:
+            assert reply.status == 200
+            status = await reply.json()
+        # The controller logged alice in at start; her seat is not registered in this stack.
+        assert status["state"] in {"ready", "paused", "logged_out"}
+        async with http.post(f"{base}/agent/pause", headers=headers,
+                             json={"reason": "lunch"}) as reply:
+            assert reply.status in {200, 409}, await reply.text()
+        async with http.get(f"{base}/calls/live", headers=headers) as reply:
+            assert reply.status == 200  # an agent sees only the calls they talk on
+            assert (await reply.json())["count"] == 0
