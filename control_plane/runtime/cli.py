@@ -93,7 +93,8 @@ def demo(config: ConfigOption = None, run_dir: RunDirOption = None,
         typer.echo(f"  agent desk {web}/desk/  wallboard {web}/desk/wallboard  BI {web}/bi/")
         typer.echo(f"  center numbers: dial {cp.center_numbers} through any edge "
                    f"(SIP {cp.address}:{cp.sip_port} is the call controller)")
-        typer.echo(f"  log in as 'operator', password in {stack.run_dir / 'operator_password'}")
+        typer.echo(f"  log in as 'operator', password in {stack.run_dir / 'operator_password'};"
+                   f" agents: {stack.run_dir / 'agent_passwords'}")
         typer.echo("Ctrl-C stops everything.")
         while True:
             dead = [d for d in stack.supervisor.daemons if not d.is_running()]
