@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -41,12 +42,11 @@ def _calls(n: int, seed: int, first: int = 0) -> list[str]:
     return out
 
 
-def _both(backend: AnalyticsBackend, grain: Grain, **kw: object) -> tuple[list[object], ...]:
-    rows = []
+def _both(backend: AnalyticsBackend, grain: Grain, **kw: Any) -> tuple[list[Any], ...]:
+    rows: list[list[Any]] = []
     for source in (Source.ROLLUP, Source.RAW):
-        q = KpiQuery("acme", START, START + timedelta(days=DAYS), grain,  # type: ignore[arg-type]
-                     source=source, **kw)
-        rows.append(queue_kpis(backend, q))
+        q = KpiQuery("acme", START, START + timedelta(days=DAYS), grain, source=source, **kw)
+        rows.append(list(queue_kpis(backend, q)))
     return tuple(rows)
 
 
