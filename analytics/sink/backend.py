@@ -66,9 +66,6 @@ class AnalyticsBackend(Protocol):
 
     dialect: Dialect
     database: str
-    block_format: str
-    """How the spool keeps column blocks for this engine: "arrow" or "json" (JSONColumns);
-    ``insert_blocks`` takes both."""
 
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing. Raises BackendError."""

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analytics.schema.tables import EVENT_TABLES
-from analytics.sink import arrow_blocks
 from analytics.sink.backend import AnalyticsBackend, BackendRejected
 from analytics.sink.codec import dumps, loads
 from analytics.sink.dead_letters import DeadLetters
@@ -63,14 +62,24 @@ class _TableWork:
 def _by_table(events: list[SpooledEvent], dead: DeadLetters) -> dict[str, _TableWork]:
     grouped: dict[str, _TableWork] = defaultdict(_TableWork)
     for ev in events:
-        if ev.table in EVENT_TABLES and ev.is_block and (
-                ev.line.endswith("}") or arrow_blocks.is_arrow(ev.line)):
+        if ev.table in EVENT_TABLES and ev.is_block and ev.line.endswith("}"):
             grouped[ev.table].blocks.append((ev.line, ev.rows))
         elif ev.table in EVENT_TABLES and ev.line.startswith("[") and ev.line.endswith("]"):
             grouped[ev.table].lines.append(ev.line)
         else:
             dead.add(ev.table, "unreadable spool line", ev.line)
     return grouped
+
+
+def _missing_part(payload: str, rows: int, landed: set[str]) -> tuple[str, int] | None:
+    """The part of a block whose event ids did not land (None: all of it landed)."""
+    columns: dict[str, list[object]] = loads(payload)
+    keep = [i for i, e in enumerate(columns["event_id"]) if str(e) not in landed]
+    if len(keep) == rows:
+        return payload, rows
+    if not keep:
+        return None
+    return dumps({k: [v[i] for i in keep] for k, v in columns.items()}), len(keep)
 
 
 def _event_id(line: str) -> str:
@@ -198,15 +207,7 @@ def _settle_insert(backend: AnalyticsBackend, dead: DeadLetters, step: _Insert,
             return
         landed = _landed_ids(backend, step.table, step.insert_id)
         lines = [ln for ln in lines if _event_id(ln) not in landed]
-        kept = []
-        for payload, rows in blocks:
-            try:
-                part = arrow_blocks.keep(step.table, payload, landed)
-            except arrow_blocks.MalformedBlock:
-                part = (payload, rows)  # the insert refuses it below: dead-lettered
-            if part is not None:
-                kept.append(part)
-        blocks = kept
+        blocks = [part for b in blocks if (part := _missing_part(*b, landed)) is not None]
     todo = sum(n for _, n in blocks) + len(lines)
     outcome.already_present += step.rows - todo
     try:
@@ -215,7 +216,6 @@ def _settle_insert(backend: AnalyticsBackend, dead: DeadLetters, step: _Insert,
         else:
             backend.insert(table, lines, step.insert_id)
         outcome.inserted += todo
-    except (BackendRejected, arrow_blocks.MalformedBlock) as exc:
-        dead.add_many(step.table, str(exc), [
-            *lines, *(arrow_blocks.as_json(step.table, payload) for payload, _ in blocks)])
+    except BackendRejected as exc:
+        dead.add_many(step.table, str(exc), [*lines, *(payload for payload, _ in blocks)])
         outcome.dead_lettered += todo

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from analytics.schema.model import INT_RANGES, Column, Kind
 from analytics.schema.tables import AGENT_STATES_TABLE, EVENT_TABLES
-from analytics.sink import arrow_blocks
 from analytics.sink.codec import dumps, loads
 from analytics.sink.events import MAX_EVENT_ID_LEN, MAX_STATE_SECONDS, MalformedEvent, coerce_value
 
@@ -42,12 +41,8 @@ class Block:
                                   for name, col in self.columns.items()}, self.rejected)
 
     def to_json(self) -> str:
-        """The JSONColumns text of the block (what the spool keeps for a server)."""
+        """The JSONColumns text of the block (what the spool keeps)."""
         return dumps(self.columns)
-
-    def to_arrow(self) -> str:
-        """The block as spooled for an engine reading Arrow (see ``arrow_blocks``)."""
-        return arrow_blocks.encode(self.table, self.columns)
 
 
 def _all_canonical(col: Column, values: list[object]) -> bool:

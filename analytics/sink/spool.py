@@ -49,14 +49,9 @@ class InFlight:
     end: Position
 
 
-_BLOCK_MARKS = ("{", "A")
-"""First character of a block record's payload: JSONColumns, or an Arrow stream in base64
-(``analytics.sink.arrow_blocks``); a single event's JSON row starts with '['."""
-
-
 @dataclass(frozen=True)
 class SpooledEvent:
-    """One spool record: an event's JSON row, or a column block of ``rows`` events."""
+    """One spool record: an event's JSON row, or a JSONColumns block of ``rows`` events."""
 
     table: str
     line: str
@@ -65,12 +60,12 @@ class SpooledEvent:
     @property
     def is_block(self) -> bool:
         """True for a column block."""
-        return self.line.startswith(_BLOCK_MARKS)
+        return self.line.startswith("{")
 
 
 def _encode(table: str, payload: str, rows: int) -> bytes:
     # A block keeps its row count on the line, so counting rows never parses JSON.
-    if payload.startswith(_BLOCK_MARKS):
+    if payload.startswith("{"):
         return f"{table}\t{rows}\t{payload}\n".encode()
     return f"{table}\t{payload}\n".encode()
 
@@ -80,7 +75,7 @@ def _decode(raw: str) -> SpooledEvent:
     if rest.startswith("["):
         return SpooledEvent(table, rest)
     count, _, payload = rest.partition("\t")
-    if count.isdigit() and payload.startswith(_BLOCK_MARKS):
+    if count.isdigit() and payload.startswith("{"):
         return SpooledEvent(table, payload, int(count))
     return SpooledEvent(table, rest)  # unreadable: the batch code dead-letters it
 

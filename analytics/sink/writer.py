@@ -128,10 +128,7 @@ class EventSink:
         duplicates = 0 if keep is None else block.rows - len(keep)
         if keep is not None and duplicates:
             block = block.keep(keep)
-        records: list[tuple[str, str, int]] = []
-        if block.rows:
-            arrow = self.backend.block_format == "arrow"
-            records.append((table, block.to_arrow() if arrow else block.to_json(), block.rows))
+        records = [(table, block.to_json(), block.rows)] if block.rows else []
         admitted = {table: block.columns["event_id"]}
         await self._spool_records(records, admitted,  # type: ignore[arg-type]  # str ids
                                   len(block.rejected), duplicates)

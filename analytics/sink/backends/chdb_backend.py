@@ -13,15 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 from chdb import session
 
 from analytics.schema.ddl import check_identifier
 from analytics.schema.dialect import CHDB_26, Dialect
 from analytics.schema.model import EventTable
-from analytics.sink import arrow_blocks
-from analytics.sink.backend import BackendError, BackendRejected, classify, with_batch
+from analytics.sink.backend import BackendError, classify, with_batch
 
 _ENGINE = "chDB"
 INSERT_SETTINGS = ("optimize_on_insert = 0", "parallel_view_processing = 1")
@@ -35,7 +32,6 @@ class ChdbBackend:
     """AnalyticsBackend over a chDB data path."""
 
     dialect: Dialect = CHDB_26
-    block_format = "arrow"
 
     def __init__(self, path: Path | str, database: str = "callcenter") -> None:
         self.database = check_identifier(database)
@@ -91,16 +87,12 @@ class ChdbBackend:
 
     def insert_blocks(self, table: EventTable, blocks: Sequence[tuple[str, int]],
                       batch_id: int) -> None:
-        """One insert of spooled blocks with their ``sink_batch`` column.
+        """One insert of spooled JSONColumns blocks, each given its ``sink_batch`` column.
 
-        Arrow blocks are joined into one Arrow stream (the engine reads only the first
-        stream of an insert); JSONColumns blocks alone go as spooled, one object after
-        another, which the engine reads as one insert.
+        The engine reads one JSONColumns object after another from the same stream, so
+        blocks are passed as spooled: Python never parses them.
         """
         if not blocks:
-            return
-        if any(arrow_blocks.is_arrow(payload) for payload, _ in blocks):
-            self._insert_arrow(table, blocks, batch_id)
             return
         columns = ", ".join(c.name for c in table.all_columns)
         tag = str(batch_id)
@@ -112,27 +104,6 @@ class ChdbBackend:
                     for payload, rows in blocks:
                         batch = ",".join([tag] * rows)
                         inserter.append(f'{payload[:-1]},"sink_batch":[{batch}]}}\n')
-                    inserter.finish()
-            except Exception as exc:
-                raise classify(_ENGINE, exc) from exc
-
-    def _insert_arrow(self, table: EventTable, blocks: Sequence[tuple[str, int]],
-                      batch_id: int) -> None:
-        try:
-            joined = pa.concat_tables([arrow_blocks.read(table.name, p) for p, _ in blocks])
-        except arrow_blocks.MalformedBlock as exc:
-            raise BackendRejected(f"{_ENGINE} cannot insert: {exc}") from exc
-        joined = joined.append_column(
-            pa.field("sink_batch", pa.uint64(), nullable=False),
-            pa.array(np.full(joined.num_rows, batch_id, dtype=np.uint64)))
-        data = arrow_blocks.stream_bytes(joined)
-        columns = ", ".join(c.name for c in table.all_columns)
-        with self._lock:
-            try:
-                with self._session.send_insert(
-                    f"INSERT INTO {self.database}.{table.name} ({columns})", "ArrowStream"
-                ) as inserter:
-                    inserter.append(data)
                     inserter.finish()
             except Exception as exc:
                 raise classify(_ENGINE, exc) from exc

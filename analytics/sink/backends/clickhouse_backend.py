@@ -17,7 +17,6 @@ from clickhouse_driver.errors import ServerException
 from analytics.schema.ddl import check_identifier
 from analytics.schema.dialect import CLICKHOUSE_18, Dialect
 from analytics.schema.model import EventTable
-from analytics.sink import arrow_blocks
 from analytics.sink.backend import BackendRejected, classify
 from analytics.sink.codec import loads
 
@@ -33,8 +32,6 @@ class ClickHouseBackend:
                  connect_timeout: float = 3.0, send_receive_timeout: float = 60.0) -> None:
         self.database = check_identifier(database)
         self.dialect = dialect
-        # JSON: the driver wants Python lists, which orjson makes faster than Arrow does.
-        self.block_format = "json"
         self._engine = f"ClickHouse server {host}:{port}"
         self._lock = threading.Lock()
         # No database in the connection: the migrator has to create it first.
@@ -74,10 +71,7 @@ class ClickHouseBackend:
         data: list[list[object]] = [[] for _ in table.columns]
         total = 0
         for payload, rows in blocks:
-            try:
-                block = arrow_blocks.columns(table.name, payload)
-            except arrow_blocks.MalformedBlock as exc:
-                raise BackendRejected(f"{self._engine} cannot insert: {exc}") from exc
+            block: dict[str, list[object]] = loads(payload)
             for i, col in enumerate(table.columns):
                 values = block.get(col.name, [])
                 if len(values) != rows:
