@@ -48,6 +48,7 @@ from control_plane.acd.routing import (
     enqueue,
     make_available,
     withdraw_offer,
+    without,
 )
 from control_plane.acd.state import LiveAgent, LiveCall
 from control_plane.acd.timers import TimerKind
@@ -162,9 +163,10 @@ def on_offer_accepted(step: Step, event: OfferAccepted) -> None:
     cancel_call_timers(step, call)
     call.state = _CONNECTED
     call.agent = agent.idx
+    call.taker = agent
     call.connected_at = step.now
     agent.state = _ON_CALL
-    agent.active.append(call.seq)
+    agent.active += (call.seq,)
     step.commands.append(connect_call(call.ref, agent.ref))
     if call.callback:
         step.commands.append(DialCallback(call.ref, agent.ref, call.caller))
@@ -178,7 +180,7 @@ def on_offer_accepted(step: Step, event: OfferAccepted) -> None:
 def fail_offer(step: Step, call: LiveCall, agent: LiveAgent, no_answer: bool, notify: bool) -> None:
     """An offer failed: maybe pause the agent; re-queue the call once nobody rings for it."""
     withdraw_offer(step, call, agent, notify=notify)
-    call.declined.add(agent.idx)
+    call.declined |= {agent.idx}
     call.has_declined = True
     paused = no_answer and call.queue.config.pause_on_no_answer and not agent.active
     if paused:
@@ -208,12 +210,12 @@ def on_call_ended(step: Step, event: CallEnded) -> None:
     call = st.calls.get(event.call)  # `find_call`, inlined on the busiest path
     if call is None:
         call = find_call(step, event.call)
-    if call.state is not _CONNECTED or call.agent is None:
+    agent = call.taker
+    if call.state is not _CONNECTED or agent is None:
         raise AcdInputError(RejectionCode.OUT_OF_ORDER, f"call is {call.state.value}")
-    agent = st.agents_by_idx[call.agent]
     queue = call.queue
     talk = step.now - call.connected_at
-    agent.active.remove(call.seq)
+    agent.active = without(agent.active, call.seq)
     agent.talk_time += talk
     agent.calls_handled += 1
     queue.handle.observe(talk + queue.config.wrap_up_s)

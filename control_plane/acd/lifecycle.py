@@ -94,7 +94,7 @@ def finish(step: Step, call: LiveCall, outcome: CallOutcome) -> None:
         cancel_call_timers(step, call)
     freed = []
     if call.offered:
-        for idx in list(call.offered):
+        for idx in call.offered:  # a tuple: withdrawing replaces it, this one stays whole
             agent = st.agents_by_idx[idx]
             withdraw_offer(step, call, agent, notify=True)
             freed.append(agent)
@@ -166,7 +166,7 @@ def move_to_queue(step: Step, call: LiveCall, target: QueueState, reason: str) -
     call.entered_at = step.now
     call.deadline = call.arrived_at + target.config.service_level.threshold_s
     call.rank = (-call.priority_class, call.deadline, call.seq)
-    call.declined.clear()
+    call.declined = frozenset()
     call.has_declined = False
     enqueue(call)
     arm_call_timers(step, call)

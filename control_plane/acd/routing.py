@@ -25,7 +25,7 @@ from control_plane.acd.commands import (
     decision_record,
     offer_call,
 )
-from control_plane.acd.heads import arbitrate, set_top
+from control_plane.acd.heads import arbitrate_fast, arbitrate_full, set_top
 from control_plane.acd.model import AgentState, CallState, SeatPolicy
 from control_plane.acd.pool import AgentPool
 from control_plane.acd.strategies.base import SelectionContext
@@ -154,7 +154,7 @@ def offer(step: Step, call: LiveCall, agents: tuple[LiveAgent, ...]) -> None:
         agent.offer = call.seq
         if agent.state is _READY:
             agent.state = _RINGING
-        call.offered.append(agent.idx)
+        call.offered += (agent.idx,)
         # An agent holds at most one offer, so its ring timer is keyed by the agent alone.
         st.timers.set(_RING, agent.idx, due)
         step.commands.append(offer_call(call.ref, agent.ref, queue.ref, ring, call.callback))
@@ -199,14 +199,27 @@ def dispatch_agent(step: Step, agent: LiveAgent) -> bool:
     keeps the best `AUDIT_TOP_K` of them in that order (the winner first) and how many were
     compared.
     """
-    started = step.clock() if step.clock is not None else 0.0
-    won = arbitrate(step.st, agent, step.now)
-    if won is None:
+    clock = step.clock
+    started = clock() if clock is not None else 0.0
+    st = step.st
+    now = step.now
+    # `heads.arbitrate`, unrolled: this runs for every agent that becomes free.
+    won = None if agent.seat_degraded else arbitrate_fast(st, agent, now)
+    if won is False:
         return False
-    best = won.best
+    if won is None:
+        won = arbitrate_full(st, agent, now)
+        if won is None:
+            return False
+    best, candidates, considered, rule = won
     offer(step, best, (agent,))
-    _record(step, _AGENT_AVAILABLE, call=best, agents=(agent,), rule=won.rule,
-            candidates=won.candidates, considered=won.considered, started=started)
+    # `_record`, unrolled for the same reason.
+    st.next_decision_id += 1
+    step.decisions.append(decision_record(
+        st.next_decision_id, now, _AGENT_AVAILABLE, queue=best.queue.ref, call=best.ref,
+        agents=(agent.ref,), rule=rule, candidates=candidates, candidates_considered=considered,
+        elapsed_us=(clock() - started) * 1e6 if clock is not None else None,
+    ))
     return True
 
 
@@ -222,10 +235,18 @@ def make_available(step: Step, agent: LiveAgent) -> None:
         st.idle.add(agent)
 
 
+def without(items: tuple[int, ...], item: int) -> tuple[int, ...]:
+    """The tuple with the first `item` left out (ValueError when absent, as list.remove)."""
+    if len(items) == 1 and items[0] == item:
+        return ()
+    i = items.index(item)
+    return items[:i] + items[i + 1:]
+
+
 def withdraw_offer(step: Step, call: LiveCall, agent: LiveAgent, notify: bool) -> None:
     """Take one agent's offer back; the agent's next state is the caller's business."""
     step.st.timers.cancel(_RING, agent.idx)
-    call.offered.remove(agent.idx)
+    call.offered = without(call.offered, agent.idx)
     agent.offer = None
     if agent.state is _RINGING:
         agent.state = _READY

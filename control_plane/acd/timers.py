@@ -28,17 +28,22 @@ class TimerKind(IntEnum):
 _KIND_BITS = 3
 _KIND_MASK = (1 << _KIND_BITS) - 1
 _KINDS = tuple(TimerKind)
+INF = float("inf")
 
 
 class Timers:
     """Timers keyed by (kind, subject); setting a key again replaces the earlier timer."""
 
-    __slots__ = ("_heap", "_live", "_seq")
+    __slots__ = ("_heap", "_live", "_room", "_seq", "first")
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, int]] = []  # (due, token, key)
         self._live: dict[int, int] = {}  # key -> token of its live entry
         self._seq = 0
+        self._room = 1024  # pushes before the next look at compaction
+        # No entry is due before this (the heap's first due, live or cancelled): the engine
+        # compares it with `now` on every event instead of calling `maybe_due`.
+        self.first = INF
 
     def __len__(self) -> int:
         return len(self._live)
@@ -49,11 +54,23 @@ class Timers:
         key = subject << _KIND_BITS | kind
         self._live[key] = self._seq
         heapq.heappush(self._heap, (due, self._seq, key))
-        # Cancelled entries stay in the heap until popped; compact when they dominate.
-        if len(self._heap) > 4 * len(self._live) + 1024:
-            live = self._live
-            self._heap = [e for e in self._heap if live.get(e[2]) == e[1]]
-            heapq.heapify(self._heap)
+        if due < self.first:  # noqa: PLR1730  (an if is cheaper than min() on every push)
+            self.first = due
+        self._room -= 1
+        if self._room < 0:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Cancelled entries stay in the heap until popped; drop them when they dominate."""
+        heap, live = self._heap, self._live
+        if len(heap) > 4 * len(live) + 1024:
+            heap = self._heap = [e for e in heap if live.get(e[2]) == e[1]]
+            heapq.heapify(heap)
+            self.first = heap[0][0] if heap else INF
+        # Look again once the heap could have grown past the bound (cancels since may have
+        # lowered it: compaction then waits a little). Pops go by (due, token), so when the
+        # heap is compacted never changes what fires, or in which order.
+        self._room = 4 * len(live) + 1024 - len(heap)
 
     def cancel(self, kind: TimerKind, subject: int) -> None:
         """Disarm the timer for this subject, if any."""
@@ -71,6 +88,7 @@ class Timers:
             if self._live.get(key) == token:
                 return due
             heapq.heappop(heap)
+            self.first = heap[0][0] if heap else INF
         return None
 
     def maybe_due(self, now: float) -> bool:
@@ -83,6 +101,7 @@ class Timers:
         heap = self._heap
         while heap and heap[0][0] <= now:
             due, token, key = heapq.heappop(heap)
+            self.first = heap[0][0] if heap else INF
             if self._live.get(key) == token:
                 del self._live[key]
                 return due, _KINDS[key & _KIND_MASK], key >> _KIND_BITS

@@ -1,4 +1,5 @@
-"""The head-key array behind cross-queue arbitration agrees with reading every queue head."""
+"""The head keys behind cross-queue arbitration agree with reading every queue head; the
+other shortcuts on the hot path (a connected call's agent) agree with the maps."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def check_index(engine: Engine) -> None:
         assert st.head_keys[queue.qidx] == want
     for agent in st.agents.values():
         assert agent.strict_ids == tuple(q.qidx for q, level in agent.eligible if not level)
+    for call in st.calls.values():
+        want_taker = None if call.agent is None else st.agents_by_idx[call.agent]
+        assert call.taker is want_taker
 
 
 def same(fast: heads.Arbitration, full: heads.Arbitration) -> None:
