@@ -4,6 +4,10 @@
 
 Events go through the whole sink path (validation, spool with fsync, batched inserts),
 once as one mapping per event (``emit_many``) and once as column blocks (``emit_block``).
+Same-run baselines for ingest: the per-event path, and the engine alone (the same rows,
+already validated and encoded, inserted in the sink's batches with no spool): the ceiling
+the sink can reach on the machine at that moment. The machine is shared, so the 1-minute
+load average is recorded before and after.
 Dashboard figures are the daily queue KPIs of one tenant over 30 days, answered from the
 15-minute rollup and, for comparison, from raw rows, in the same run. The BI dashboard's
 other views (hourly trends, SL heatmap, abandonment curve, agent league, staffing forecast)
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import statistics
@@ -26,7 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from analytics.kpis import DEFAULT_TZ, Dimension, Grain, KpiQuery, Source, queue_kpis
+from analytics.schema.migrations import migrate
+from analytics.schema.tables import QUEUE_CALLS
 from analytics.sink.backend import AnalyticsBackend
+from analytics.sink.blocks import validate_block
 from analytics.sink.writer import EventSink
 
 DAYS = 30
@@ -77,6 +85,23 @@ async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: b
     elapsed = time.perf_counter() - began
     await sink.close()
     return rows / elapsed
+
+
+def engine_only(backend: AnalyticsBackend, rows: int, batch_rows: int = 100_000) -> float:
+    """Rows per second of the engine alone: the bench rows as 10k-row JSON blocks (encoded
+    before the clock starts), inserted ``batch_rows`` at a time as the sink does."""
+    migrate(backend, backend.database, backend.dialect)
+    events = list(generate(rows))
+    blocks = []
+    for i in range(0, rows, 10_000):
+        chunk = events[i:i + 10_000]
+        block = validate_block("queue_calls", {k: [e[k] for e in chunk] for k in chunk[0]})
+        blocks.append((block.to_json(), block.rows))
+    per_insert = max(1, batch_rows // 10_000)
+    began = time.perf_counter()
+    for n, i in enumerate(range(0, len(blocks), per_insert)):
+        backend.insert_blocks(QUEUE_CALLS, blocks[i:i + per_insert], 1 + n)
+    return rows / (time.perf_counter() - began)
 
 
 def query_latencies(backend: AnalyticsBackend, source: Source, n: int) -> list[float]:
@@ -136,6 +161,7 @@ def main() -> None:
     from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
     from tests.integration.analytics.clickhouse_server import start_clickhouse
 
+    load_before = os.getloadavg()[0]
     root = Path(tempfile.mkdtemp(prefix="cc-bench-", dir="/tmp"))
     server = start_clickhouse(root / "server")
     try:
@@ -150,6 +176,11 @@ def main() -> None:
                 rates[key] = asyncio.run(ingest(
                     backend, root / f"spool-{name}-{blocks}", args.rows, blocks=blocks))
                 print(f"{key}: {rates[key]:,.0f}", flush=True)
+            backend.database = "bench_engine"
+            rates[f"engine_rows_per_s_{name}"] = engine_only(backend, args.rows)
+            print(f"engine_rows_per_s_{name}: {rates[f'engine_rows_per_s_{name}']:,.0f}",
+                  flush=True)
+            backend.database = "bench_blocks"  # the dashboard reads what the sink wrote
         rollup = query_latencies(chdb, Source.ROLLUP, args.queries)
         raw = query_latencies(chdb, Source.RAW, args.queries)
         server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
@@ -161,6 +192,11 @@ def main() -> None:
         summary = {
             "rows": args.rows,
             **{k: round(v) for k, v in rates.items()},
+            **{f"sink_share_of_engine_{n}": round(
+                rates[f"ingest_rows_per_s_{n}"] / rates[f"engine_rows_per_s_{n}"], 2)
+               for n in ("chdb", "server")},
+            "load_avg_1m_before": round(load_before, 2),
+            "load_avg_1m_after": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
             "dashboard_p50_ms": _pct(rollup, 50), "dashboard_p95_ms": _pct(rollup, 95),
             "raw_p50_ms": _pct(raw, 50), "raw_p95_ms": _pct(raw, 95),
             "server_dashboard_p95_ms": _pct(server_rollup, 95),
