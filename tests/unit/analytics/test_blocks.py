@@ -56,3 +56,13 @@ def test_blocks_wrong_as_a_whole(change: dict[str, list[object]], reason: str) -
         validate_block("queue_calls", cols)
     with pytest.raises(MalformedEvent, match="at most"):
         validate_block("queue_calls", _calls(MAX_BLOCK_ROWS + 1))
+
+
+def test_event_ids_empty_too_long_or_not_strings_are_refused() -> None:
+    cols = _calls(5)
+    cols["event_id"] = ["e0", "", "x" * 129, 7, "x" * 128]
+    block = validate_block("queue_calls", cols)
+    assert block.columns["event_id"] == ["e0", "x" * 128]
+    reasons = [reason for reason, _ in block.rejected]
+    assert reasons[0] == reasons[1] == "event_id must be 1..128 characters"
+    assert "event_id must be a string" in reasons[2]
