@@ -43,12 +43,13 @@ def create_event_table(
     """CREATE TABLE for one raw event table in ``db``."""
     cols = ",\n".join(f"    {c.name} {c.ch_type(dialect)}" for c in table.all_columns)
     ttl = dialect.ttl_clause(table.time_column, retention_days)
+    settings = dialect.table_settings()
     return (
         f"CREATE TABLE IF NOT EXISTS {check_identifier(db)}.{table.name} (\n{cols}\n)"
         " ENGINE = ReplacingMergeTree()"
         f" PARTITION BY toYYYYMM({table.time_column})"
         f" ORDER BY ({', '.join(table.order_by)})"
-        + (f" {ttl}" if ttl else "")
+        + (f" {ttl}" if ttl else "") + (f" {settings}" if settings else "")
     )
 
 

@@ -55,6 +55,7 @@ class Rollup:
             " ENGINE = AggregatingMergeTree()"
             " PARTITION BY toYYYYMM(interval_start)"
             f" ORDER BY ({', '.join(self.order_by)})"
+            + (f" {dialect.table_settings()}" if dialect.table_settings() else "")
         )
 
     def create_view(self, db: str) -> str:

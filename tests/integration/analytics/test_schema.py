@@ -95,3 +95,15 @@ def test_queue_rollup_is_backfilled_exactly_even_when_rerun(backend: AnalyticsBa
                                                            "enqueued_at": T0})], batch_id=4)
     offered = backend.query(f"SELECT sumMerge(offered) FROM {db}.queue_15m")
     assert int(str(offered[0][0])) == 501  # fed by its view from then on
+
+
+def test_tables_of_an_older_schema_get_compact_parts_on_chdb(backend: AnalyticsBackend) -> None:
+    db = backend.database
+    migrate(backend, db, backend.dialect, migrations=MIGRATIONS[:4])
+    backend.execute(f"ALTER TABLE {db}.queue_calls RESET SETTING min_bytes_for_wide_part"
+                    if backend.dialect.compact_parts else "SELECT 1")  # as created before 5
+    migrate(backend, db, backend.dialect)
+    for name in ("queue_calls", "agent_15m", "queue_15m"):
+        ddl_text = str(backend.query(f"SHOW CREATE TABLE {db}.{name}")[0][0])
+        assert ("min_bytes_for_wide_part = 104857600" in ddl_text) is \
+            backend.dialect.compact_parts, ddl_text

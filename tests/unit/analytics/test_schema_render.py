@@ -28,6 +28,20 @@ def test_ttl_only_where_supported() -> None:
         "ALTER TABLE db.queue_calls DROP PARTITION 202302"]
 
 
+def test_small_parts_compact_only_on_chdb() -> None:
+    clause = "SETTINGS min_bytes_for_wide_part = 104857600"
+    assert create_event_table("db", QUEUE_CALLS, CHDB_26, retention_days=90).endswith(
+        f"TTL enqueued_at + INTERVAL 90 DAY {clause}")  # SETTINGS after TTL
+    assert "SETTINGS" not in create_event_table("db", QUEUE_CALLS, CLICKHOUSE_18)
+    for rollup in ROLLUPS:
+        assert rollup.create_table("db", CHDB_26).endswith(clause)
+        assert "SETTINGS" not in rollup.create_table("db", CLICKHOUSE_18)
+    assert MIGRATIONS[4].statements("db", CLICKHOUSE_18, None) == []
+    altered = MIGRATIONS[4].statements("db", CHDB_26, None)
+    assert len(altered) == len(EVENT_TABLES) + len(ROLLUPS)
+    assert not any("queue_calls_15m" in s for s in altered)  # dropped by migration 4
+
+
 def test_every_event_table_is_idempotent_by_event_id() -> None:
     for table in EVENT_TABLES.values():
         sql = create_event_table("db", table, CLICKHOUSE_18)
@@ -44,7 +58,7 @@ def test_no_clause_18_16_lacks() -> None:
 
 
 def test_pending_migrations_in_order() -> None:
-    assert [m.version for m in pending(0)] == [1, 2, 3]
+    assert [m.version for m in pending(0)] == [1, 2, 3, 4, 5]
     assert pending(MIGRATIONS[-1].version) == []
 
 
