@@ -9,7 +9,8 @@ already validated and encoded, inserted in the sink's batches with no spool): th
 the sink can reach on the machine at that moment. The machine is shared, so the 1-minute
 load average is recorded before and after.
 Dashboard figures are the daily queue KPIs of one tenant over 30 days, answered from the
-15-minute rollup and, for comparison, from raw rows, in the same run. The BI dashboard's
+15-minute rollup and, for comparison, from raw rows, in the same run; so is the agent
+league's question (a month per agent over every queue: ``agent_15m`` vs raw). The BI dashboard's
 other views (hourly trends, SL heatmap, abandonment curve, agent league, staffing forecast)
 are timed through their own functions on the same data. The last line of output is one JSON
 object.
@@ -104,12 +105,15 @@ def engine_only(backend: AnalyticsBackend, rows: int, batch_rows: int = 100_000)
     return rows / (time.perf_counter() - began)
 
 
-def query_latencies(backend: AnalyticsBackend, source: Source, n: int) -> list[float]:
-    """Milliseconds of n daily-KPI questions over 30 days for one tenant."""
+def query_latencies(backend: AnalyticsBackend, source: Source, n: int, *,
+                    by: Dimension = Dimension.QUEUE) -> list[float]:
+    """Milliseconds of n KPI questions over 30 days for one tenant: daily per queue, or
+    (``by`` agent) the league's question, monthly per agent over every queue."""
     out = []
+    grain = Grain.DAY if by is Dimension.QUEUE else Grain.MONTH
     for i in range(n):
-        q = KpiQuery(f"tenant{i % 5}", START, START + timedelta(days=DAYS), Grain.DAY,
-                     by=(Dimension.QUEUE,), source=source)
+        q = KpiQuery(f"tenant{i % 5}", START, START + timedelta(days=DAYS), grain,
+                     by=(by,), source=source)
         began = time.perf_counter()
         queue_kpis(backend, q)
         out.append((time.perf_counter() - began) * 1000)
@@ -185,6 +189,8 @@ def main() -> None:
         raw = query_latencies(chdb, Source.RAW, args.queries)
         server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
         server_raw = query_latencies(remote, Source.RAW, args.queries)
+        league = query_latencies(chdb, Source.ROLLUP, args.queries, by=Dimension.AGENT)
+        league_raw = query_latencies(chdb, Source.RAW, args.queries, by=Dimension.AGENT)
         bi = bi_latencies(chdb, max(5, args.queries // 4))
         for name, values in bi.items():
             print(f"bi {name}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms",
@@ -201,6 +207,7 @@ def main() -> None:
             "raw_p50_ms": _pct(raw, 50), "raw_p95_ms": _pct(raw, 95),
             "server_dashboard_p95_ms": _pct(server_rollup, 95),
             "server_raw_p95_ms": _pct(server_raw, 95),
+            "league_p95_ms": _pct(league, 95), "league_raw_p95_ms": _pct(league_raw, 95),
             **{f"bi_{name}_p95_ms": _pct(values, 95) for name, values in bi.items()},
         }
         chdb.close()
