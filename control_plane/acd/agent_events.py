@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 from control_plane.acd.call_events import fail_offer, find_agent
 from control_plane.acd.errors import AcdInputError, RejectionCode
 from control_plane.acd.events import (
@@ -40,7 +42,7 @@ def compute_eligibility(st: AcdState, agent: LiveAgent) -> None:
         if level is not None:
             eligible.append((queue, level))
     agent.eligible = eligible
-    agent.strict_ids = tuple([queue.qidx for queue, level in eligible if not level])
+    agent.strict_ids = array("l", [queue.qidx for queue, level in eligible if not level])
     agent.relaxed = [(queue, level) for queue, level in eligible if level]
 
 

@@ -7,6 +7,7 @@ so a refused event leaves the state exactly as it was.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -106,8 +107,9 @@ class LiveAgent:
     seat_degraded: bool = False
     eligible: list[tuple[QueueState, int]] = field(default_factory=list)
     # `eligible` split for arbitration: queues served at the strict level (their `qidx`,
-    # ranked through the head keys), and the others.
-    strict_ids: tuple[int, ...] = ()
+    # ranked through the head keys), and the others. An array: reading it makes fresh ints,
+    # where a tuple would touch one shared int object per queue, scattered over the heap.
+    strict_ids: array[int] = field(default_factory=lambda: array("l"))
     relaxed: list[tuple[QueueState, int]] = field(default_factory=list)
     idle_keys: tuple[tuple[float, int], tuple[int, float, int], tuple[float, float, int],
                      tuple[int, int]] | None = None

@@ -24,7 +24,7 @@ def check_index(engine: Engine) -> None:
         want = heads.INF if queue.top is None else heads.head_key(queue.top)
         assert st.head_keys[queue.qidx] == want
     for agent in st.agents.values():
-        assert agent.strict_ids == tuple(q.qidx for q, level in agent.eligible if not level)
+        assert tuple(agent.strict_ids) == tuple(q.qidx for q, level in agent.eligible if not level)
     for call in st.calls.values():
         want_taker = None if call.agent is None else st.agents_by_idx[call.agent]
         assert call.taker is want_taker
