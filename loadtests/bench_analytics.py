@@ -88,6 +88,17 @@ async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: b
     return rows / elapsed
 
 
+def settle(backend: AnalyticsBackend, within_s: float = 120.0) -> None:
+    """Wait (bounded) until the engine has no merge running: each timed phase starts on a
+    quiet engine instead of paying for the previous phase's merges (chDB merges in this
+    process, on the same two cores)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not int(str(backend.query("SELECT count() FROM system.merges")[0][0])):
+            return
+        time.sleep(0.5)
+
+
 def engine_only(backend: AnalyticsBackend, rows: int, batch_rows: int = 100_000) -> float:
     """Rows per second of the engine alone: the bench rows as 10k-row JSON blocks (encoded
     before the clock starts), inserted ``batch_rows`` at a time as the sink does."""
@@ -177,10 +188,12 @@ def main() -> None:
                 # Events go to separate databases so each run starts from an empty table.
                 backend.database = f"bench_{'blocks' if blocks else 'rows'}"
                 key = f"ingest_rows_per_s_{name}" + ("" if blocks else "_per_event")
+                settle(backend)
                 rates[key] = asyncio.run(ingest(
                     backend, root / f"spool-{name}-{blocks}", args.rows, blocks=blocks))
                 print(f"{key}: {rates[key]:,.0f}", flush=True)
             backend.database = "bench_engine"
+            settle(backend)
             rates[f"engine_rows_per_s_{name}"] = engine_only(backend, args.rows)
             print(f"engine_rows_per_s_{name}: {rates[f'engine_rows_per_s_{name}']:,.0f}",
                   flush=True)
