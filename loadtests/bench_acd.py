@@ -13,12 +13,9 @@ target (relaxation and idle agents make it drift by a few calls); the drift is r
 Under a backlog every decision is an agent becoming free (cross-queue arbitration); a second
 run at 10,000 agents with no backlog measures call-arrival decisions (the queues' strategies).
 
-Figures, all on one core in this process, with the garbage collector left on. The four sizes
-are built first and then run in turns (each turn a twentieth of every size's loop), so each
-size samples the same stretch of time on this shared machine and the growth ratios compare
-like with like. The loop is cut into rounds of 1,000 deciding applies; rates and p99 are the
-median over rounds (robust to other processes taking the shared core for a while), the
-all-rounds figures are printed too:
+Figures, all on one core in this process, with the garbage collector left on. The loop is cut
+into rounds of 1,000 deciding applies; rates and p99 are the median over rounds (robust to
+other processes taking the shared core for a while), the all-rounds figures are printed too:
 - `acd_decisions_per_s`: decisions / time spent in the `apply` calls that made them;
 - `acd_stream_decisions_per_s`: decisions / time of *every* apply in the loop, including the
   accepts and arrivals that only feed the decisions (the conservative throughput);
@@ -26,8 +23,7 @@ all-rounds figures are printed too:
   end, the pick, the offer and its audit record);
 - `acd_pick_p50_us` / `acd_pick_p99_us` / `acd_pick_decisions_per_s`: the decision alone
   (candidates, choice, offer), as the engine's audit records it, without the event around it;
-- `acd_rss_mb`: process RSS right after the 10,000-agent state is built and exercised (one
-  turn), with the 100- and 1,000-agent states alive too and before the 50,000 one exists;
+- `acd_rss_mb`: process RSS right after the 10,000-agent state is built and exercised;
 - `acd_arrival_*`: the same for the no-backlog run (not part of the issue's target, which is
   set at 2,000 queued calls);
 - `acd_growth`: decisions/s per agent count; `acd_growth_ok` checks every size against
@@ -64,8 +60,6 @@ from control_plane.acd.sim.bench_workload import Scale, Workload, scale_for
 RESULTS = Path(__file__).parent / "results"
 CHECK_EVERY = 100
 ROUND = 1_000
-TURNS = 20  # the sizes run in turns, each turn 1/TURNS of each size's loop
-WARM = 200  # unmeasured iterations at the start of each turn
 NOISE = 1.15
 
 
@@ -124,8 +118,6 @@ class Bench(Workload):
                          random.Random(seed))
         self.freeze = freeze
         self.fig = Figures(scale.agents)
-        self.done = 0  # iterations of the measured loop run so far
-        self.skip = 0  # arrivals still to skip (backlog above target)
 
     def apply(self, event: Event) -> str | None:
         """Apply (timed), then accept every offer at once; the queue of the first offer."""
@@ -152,49 +144,32 @@ class Bench(Workload):
                     taken = taken or command.queue.queue
         return taken
 
-    def prepare(self) -> Figures:
-        """Build the state; the figures the measured loop will fill."""
+    def run(self) -> Figures:
+        """Build, then the measured loop."""
         built = time.perf_counter()
         self.build()
-        self.fig = Figures(self.scale.agents, eligible_per_agent=self.eligible_per_agent(),
-                           build_s=time.perf_counter() - built)
-        self.done = self.skip = 0
-        return self.fig
-
-    def step(self, iterations: int) -> None:
-        """The next `iterations` of the measured loop (it can be run in several pieces)."""
-        rng, target, fig = self.rng, self.scale.queued_calls, self.fig
-        for i in range(self.done, self.done + iterations):
+        fig = self.fig = Figures(self.scale.agents, eligible_per_agent=self.eligible_per_agent(),
+                                 build_s=time.perf_counter() - built)
+        if self.freeze:
+            gc.collect()
+            gc.freeze()
+        rng, target, skip = self.rng, self.scale.queued_calls, 0
+        for i in range(self.scale.iterations):
             self.now += 0.002
             k = rng.randrange(len(self.connected))
             self.connected[k], self.connected[-1] = self.connected[-1], self.connected[k]
             call, queue = self.connected.pop()
             taken = self.apply(CallEnded(call))
-            if self.skip:
-                self.skip -= 1
+            if skip:
+                skip -= 1
             else:
                 self.arrive(taken or queue)
             if i % CHECK_EVERY == 0:
                 queued = self.queued()
                 fig.backlog.append(queued)
-                self.skip = max(0, queued - target)
+                skip = max(0, queued - target)
                 for _ in range(target - queued):
                     self.arrive(self.random_queue())
-        self.done += iterations
-
-    def warm(self, iterations: int) -> None:
-        """Run the loop without measuring it: caches back to this state's own working set."""
-        measured, self.fig = self.fig, Figures(self.scale.agents)
-        self.step(iterations)
-        self.fig = measured
-
-    def run(self) -> Figures:
-        """Build, then the whole measured loop at once."""
-        fig = self.prepare()
-        if self.freeze:
-            gc.collect()
-            gc.freeze()
-        self.step(self.scale.iterations)
         return fig
 
 
@@ -236,55 +211,23 @@ def growth_check(results: dict[int, Figures]) -> tuple[dict[str, float], bool]:
     return ratios, ok
 
 
-def interleaved(plan: list[tuple[int, int]], freeze: bool) -> tuple[dict[int, Bench], float]:
-    """Build every size, then run them in turns: each turn, a 1/TURNS share of each loop.
-
-    Other processes share this machine's two cores and its cache, and load comes and goes
-    over seconds; run one after the other, the sizes would each meet a different load and
-    their ratio (the growth check) would mostly measure that. In turns, every size samples
-    the same stretch of time; each turn starts with WARM unmeasured iterations, so no size is
-    measured on a cache the other sizes just filled. Also returns the RSS with the 10,000-agent state built and
-    exercised (before the 50,000-agent state exists; the two small states are included).
-    """
-    benches: dict[int, Bench] = {}
-    rss_at_10k = math.nan
-    for agents, iterations in plan:
-        bench = benches[agents] = Bench(scale_for(agents, iterations), freeze=freeze)
-        gc.collect()
-        bench.prepare()
-        if agents == 10_000:
-            warm = iterations // TURNS
-            bench.step(warm)  # exercised: one turn's share, measured like the others
-            rss_at_10k = rss_mb()
-            print(f"        RSS with the 10,000-agent state: {rss_at_10k:.1f} MiB", flush=True)
-    if freeze:
-        gc.collect()
-        gc.freeze()
-    measured = dict.fromkeys(benches, 0)  # measured iterations per size
-    measured[10_000] = dict(plan)[10_000] // TURNS  # the turn run before taking the RSS
-    for _ in range(TURNS):
-        for agents, bench in benches.items():
-            share = min(bench.scale.iterations // TURNS, bench.scale.iterations - measured[agents])
-            # The other sizes' turns evicted this state from the cache; a state this size
-            # alone in a process would have it warm, so the turn starts unmeasured.
-            bench.warm(WARM)
-            bench.step(share)
-            measured[agents] += share
-    return benches, rss_at_10k
-
-
 def main() -> int:
     """Run every scale, print the figures, end with one JSON line."""
     freeze = "--gc-freeze" in sys.argv[1:]
     plan = [(100, 20_000), (1_000, 20_000), (10_000, 60_000), (50_000, 20_000)]
-    benches, rss_at_10k = interleaved(plan, freeze)
     results: dict[int, Figures] = {}
-    for agents, bench in benches.items():
-        results[agents] = bench.fig
-        report(bench, bench.fig)
-    del benches, bench
-    gc.unfreeze()
-    gc.collect()
+    rss_at_10k = math.nan
+    for agents, iterations in plan:
+        bench = Bench(scale_for(agents, iterations), freeze=freeze)
+        gc.collect()
+        results[agents] = fig = bench.run()
+        report(bench, fig)
+        if agents == 10_000:
+            rss_at_10k = rss_mb()
+            print(f"        RSS with the 10,000-agent state: {rss_at_10k:.1f} MiB", flush=True)
+        del bench
+        gc.unfreeze()
+        gc.collect()
     idle = Bench(scale_for(10_000, 60_000, idle=True), freeze=freeze)
     idle_fig = idle.run()
     report(idle, idle_fig)
