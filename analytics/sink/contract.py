@@ -20,7 +20,8 @@ class SinkConfig:
     retry_min_s: float = 0.2
     retry_max_s: float = 5.0
     recent_ids: int = 200_000
-    """How many recent event ids are remembered to drop a producer's repeated emit."""
+    """Bound of the recent event ids remembered to drop a producer's repeated emit (at
+    least half of it are always kept: ``analytics.sink.recent``)."""
     spool_max_bytes: int = 1 << 30
     segment_bytes: int = 64 << 20
 
