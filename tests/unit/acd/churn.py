@@ -56,15 +56,17 @@ def _queue(i: int, strategy: str) -> QueueConfig:
 
 
 def run_churn(
-    seed: int, steps: int, observe: Callable[[Engine], None], *, tick: float = 0.0
+    seed: int, steps: int, observe: Callable[[Engine], None], *, tick: float = 0.0,
+    engine_type: type[Engine] = Engine,
 ) -> None:
     """Drive an engine with seeded churn, calling `observe` after every event.
 
     With `tick`, event times are rounded down to multiples of it, so many calls arrive at the
-    same instant (equal service-level deadlines across queues).
+    same instant (equal service-level deadlines across queues). `engine_type` lets a caller
+    run an Engine subclass (one that records what it applied, say).
     """
     rng = random.Random(seed)
-    engine = Engine(random.Random(seed))
+    engine = engine_type(random.Random(seed))
     pending: list[OfferCall] = []
     connected: list[CallRef] = []
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 from control_plane.acd.engine import Engine, Outcome
 from control_plane.acd.events import (
     AgentLoggedIn,
@@ -64,5 +62,4 @@ class Recorded:
                 recorded.outcomes.append(out)
                 return out
 
-        with patch.object(churn, "Engine", Recording):
-            churn.run_churn(seed, steps, lambda engine: None)
+        churn.run_churn(seed, steps, lambda engine: None, engine_type=Recording)
