@@ -105,9 +105,7 @@ def agent_refer(session: CallSession, leg: AgentLeg, incoming: IncomingRequest) 
         session.agent_leg = None  # the agent's BYE after the NOTIFY must not end the call
 
         async def after_notify() -> None:
-            if told is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(told, timeout=2.0)
+            await _answered(told)
             back_to_queue(session, queue, leg)
 
         session.spawn(after_notify())
@@ -134,6 +132,13 @@ def notify(session: CallSession, leg: AgentLeg, sipfrag: str, *,
         ("Content-Type", "message/sipfrag;version=2.0")), body=sipfrag.encode())
     return asyncio.ensure_future(session.ctx.ua.request(
         request, session.ctx.ua.peer_for(leg.dialog.next_hop())))
+
+
+async def _answered(told: asyncio.Future[SipResponse] | None) -> None:
+    """Wait (a little) for the agent to answer our final NOTIFY before hanging them up."""
+    if told is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(told, timeout=2.0)
 
 
 async def ivr_transfer(session: CallSession, number: str) -> None:
@@ -166,11 +171,8 @@ async def transfer_answered(session: CallSession, leg: TransferLeg,
     if session.phase is Phase.IVR:
         session.phase = Phase.CONNECTED
     if old is not None:
-        told = notify(session, old, f"SIP/2.0 {response.status} {response.reason}",
-                      final=True)
-        if told is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(told, timeout=2.0)
+        await _answered(notify(session, old, f"SIP/2.0 {response.status} {response.reason}",
+                               final=True))
         old.hang_up()
         session.release_agent()
 

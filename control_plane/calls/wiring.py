@@ -41,7 +41,7 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
     await sink.start()
     recorder = None
     if calls.recordings_spool is not None:
-        recorder = await asyncio.to_thread(_recorder, settings, center)
+        recorder = await asyncio.to_thread(_recorder, settings)
     service = CallControllerService(
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
         settings=ControllerSettings(max_calls=calls.max_calls,
@@ -56,15 +56,13 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
     return service, sink
 
 
-def _recorder(settings: Settings, center: CenterConfig) -> RecordingConverter:
-    """The recordings converter, indexing into the configuration database (whose tenants
-    are made to include the center's)."""
+def _recorder(settings: Settings) -> RecordingConverter:
+    """The recordings converter, indexing into the configuration database (the center's
+    tenants are already there: `_bind` seeded them)."""
     from control_plane.db.engine import make_engine
-    from control_plane.db.repos.center_sync import ensure_tenants
     from control_plane.db.repos.recordings_repo import SqlRecordings
 
     engine = make_engine(settings.database.url)
-    ensure_tenants(engine, center.time_zones.items())
     run_dir = Path(settings.runtime.run_dir)
     assert settings.calls.recordings_spool is not None
     return RecordingConverter(spool_dir=settings.calls.recordings_spool,

@@ -20,7 +20,7 @@ from control_plane.calls.service import CallControllerService
 from control_plane.calls.session import CallSession
 from control_plane.db.credentials import SeatAccount
 from control_plane.db.engine import make_engine
-from control_plane.db.repos.center_sync import ensure_tenants
+from control_plane.db.repos.center_seed import ensure_tenants
 from control_plane.db.repos.recordings_repo import SqlRecordings
 from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import PromptLibrary, build_prompts
@@ -128,3 +128,9 @@ async def phones(call_stack: CallStack) -> AsyncIterator[dict[str, AgentPhone]]:
     finally:
         for phone in opened.values():
             await phone.close()
+
+
+def edge(stack: CallStack, name: str) -> Peer:
+    """Where a caller sends its INVITE to enter through the edge ``name``."""
+    node = stack.topo.node(name)
+    return Peer(node.address, node.sip_port)

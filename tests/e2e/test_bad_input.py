@@ -7,16 +7,10 @@ from collections.abc import Mapping
 
 from control_plane.calls.service import CallControllerService
 from control_plane.calls.session import Phase
-from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
-from tests.e2e.conftest import CallStack, RunningController
+from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.phones import AgentPhone
 from tests.support import seat_ip
-
-
-def _edge(stack: CallStack, name: str) -> Peer:
-    node = stack.topo.node(name)
-    return Peer(node.address, node.sip_port)
 
 
 class ListRecords:
@@ -39,7 +33,7 @@ async def test_rtpengine_down_is_a_503_with_a_reason_and_a_record(call_stack: Ca
     await service.start()
     caller = await Caller.open(seat_ip(call_stack.topo, 191))
     try:
-        answer = await caller.call("4008000003", "cc.local", _edge(call_stack, "county-1"))
+        answer = await caller.call("4008000003", "cc.local", edge(call_stack, "county-1"))
         assert answer.status == 503
         await until(lambda: records.rows, within=10)
         # The edge may try the other core too: each attempt is the same call, one record id.
@@ -59,7 +53,7 @@ async def test_a_seat_answering_with_a_broken_sdp_is_skipped_and_the_caller_keep
     phones["alice-e2e"].broken_sdp = True
     caller = await Caller.open(seat_ip(call_stack.topo, 192))
     try:
-        answer = await caller.call("4008000003", "cc.local", _edge(call_stack, "county-1"))
+        answer = await caller.call("4008000003", "cc.local", edge(call_stack, "county-1"))
         assert answer.status == 200
         session = ctl.sessions[answer.call_id]
         await until(lambda: any(o.result == "broken_sdp" for o in session.record.offers),

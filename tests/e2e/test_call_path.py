@@ -9,15 +9,9 @@ from pathlib import Path
 
 from control_plane.calls.session import Phase
 from control_plane.events.bus import EventFilter, LiveEvent
-from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
-from tests.e2e.conftest import CallStack, RunningController
+from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.support import answering_seat, register_seat, seat_ip
-
-
-def _edge(stack: CallStack, name: str) -> Peer:
-    node = stack.topo.node(name)
-    return Peer(node.address, node.sip_port)
 
 
 async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
@@ -35,7 +29,7 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
     talking = answering_seat(alice_ip, tmp_path, ring_ms=500, rtp_echo=True)
     caller = await Caller.open(caller_ip)
     try:
-        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        answer = await caller.call("4008000001", "cc.local", edge(call_stack, "county-1"))
         assert answer.status == 200
         session = controller.service.controller.sessions[answer.call_id]
         await asyncio.sleep(0.5)
@@ -102,7 +96,7 @@ async def test_caller_who_hangs_up_in_the_queue_is_an_abandon_everywhere(
 ) -> None:
     caller = await Caller.open(seat_ip(call_stack.topo, 171))
     try:
-        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        answer = await caller.call("4008000001", "cc.local", edge(call_stack, "county-1"))
         assert answer.status == 200
         session = controller.service.controller.sessions[answer.call_id]
         await asyncio.sleep(0.5)
@@ -133,10 +127,10 @@ async def test_unknown_number_and_unplayable_codec_get_clear_sip_answers(
     caller = await Caller.open(seat_ip(call_stack.topo, 172))
     try:
         # In the center's number range but routed nowhere: the controller says so.
-        unknown = await caller.call("4008999999", "cc.local", _edge(call_stack, "county-1"))
+        unknown = await caller.call("4008999999", "cc.local", edge(call_stack, "county-1"))
         assert (unknown.status, unknown.reason) == (404, "Unknown Number")
         # A handset offering G.723 only: no prompt can be played to it.
-        only_g723 = await caller.call("4008000003", "cc.local", _edge(call_stack, "county-1"),
+        only_g723 = await caller.call("4008000003", "cc.local", edge(call_stack, "county-1"),
                                       codecs=((4, "G723/8000"),))
         assert only_g723.status == 488
         assert "no codec we can play" in (only_g723.header("Reason") or "")
@@ -154,7 +148,7 @@ async def test_in_band_tones_walk_the_ivr_like_rfc4733_digits(
 ) -> None:
     caller = await Caller.open(seat_ip(call_stack.topo, 173))
     try:
-        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"),
+        answer = await caller.call("4008000001", "cc.local", edge(call_stack, "county-1"),
                                    codecs=((0, "PCMU/8000"),))  # no telephone-event at all
         assert answer.status == 200
         session = controller.service.controller.sessions[answer.call_id]

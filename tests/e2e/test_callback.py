@@ -7,16 +7,10 @@ import asyncio
 import json
 
 from control_plane.calls.session import Phase
-from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
-from tests.e2e.conftest import CallStack, RunningController
+from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.phones import AgentPhone
 from tests.support import seat_ip
-
-
-def _edge(stack: CallStack, name: str) -> Peer:
-    node = stack.topo.node(name)
-    return Peer(node.address, node.sip_port)
 
 
 def _carrier_invites(stack: CallStack) -> list[dict[str, str]]:
@@ -35,7 +29,7 @@ async def test_callback_keeps_the_place_rings_the_agent_then_dials_the_caller(
     number = "13900002222"
     caller = await Caller.open(seat_ip(call_stack.topo, 187))
     try:
-        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"),
+        answer = await caller.call("4008000001", "cc.local", edge(call_stack, "county-1"),
                                    caller_number=number)
         assert answer.status == 200
         session = ctl.sessions[answer.call_id]
@@ -79,7 +73,7 @@ async def test_the_ivr_transfers_the_caller_to_an_outside_number(
     ctl = controller.service.controller
     caller = await Caller.open(seat_ip(call_stack.topo, 188))
     try:
-        answer = await caller.call("4008000001", "cc.local", _edge(call_stack, "county-1"))
+        answer = await caller.call("4008000001", "cc.local", edge(call_stack, "county-1"))
         assert answer.status == 200
         session = ctl.sessions[answer.call_id]
         await asyncio.sleep(0.5)

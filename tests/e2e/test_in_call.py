@@ -7,22 +7,16 @@ import pytest
 
 from control_plane.calls.session import CallSession, Phase
 from control_plane.calls.supervision import MonitorError, monitor
-from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
-from tests.e2e.conftest import CallStack, RunningController
+from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.phones import AgentPhone
 from tests.support import seat_ip
-
-
-def _edge(stack: CallStack, name: str) -> Peer:
-    node = stack.topo.node(name)
-    return Peer(node.address, node.sip_port)
 
 
 async def _connected_call(stack: CallStack, controller: RunningController, host: int,
                           ) -> tuple[Caller, CallSession]:
     caller = await Caller.open(seat_ip(stack.topo, host))
-    answer = await caller.call("4008000003", "cc.local", _edge(stack, "county-1"))
+    answer = await caller.call("4008000003", "cc.local", edge(stack, "county-1"))
     assert answer.status == 200
     session = controller.service.controller.sessions[answer.call_id]
     await until(lambda: session.phase is Phase.CONNECTED, within=30, why=session.record)

@@ -98,15 +98,28 @@ def _agent(session: Session, a: SeedAgent, skills: Mapping[str, int]) -> int:
     return agent.id
 
 
+def _add_missing_tenants(session: Session, tenants: Iterable[tuple[str, str]]) -> int:
+    known = set(session.scalars(select(Tenant.id)))
+    created = 0
+    for tenant_id, zone in tenants:
+        if tenant_id not in known:
+            session.add(Tenant(id=tenant_id, name=tenant_id, time_zone=zone))
+            created += 1
+    session.flush()
+    return created
+
+
+def ensure_tenants(engine: Engine, tenants: Iterable[tuple[str, str]]) -> int:
+    """Create each (id, time zone) tenant that does not exist yet; how many were created."""
+    with Session(engine) as session, session.begin():
+        return _add_missing_tenants(session, tenants)
+
+
 def seed_center(engine: Engine, center: SeedCenter) -> dict[tuple[str, str], int]:
     """Make the center present; the database id of every agent, by (tenant, name)."""
     ids: dict[tuple[str, str], int] = {}
     with Session(engine) as session, session.begin():
-        known = set(session.scalars(select(Tenant.id)))
-        for tenant, zone in center.tenants.items():
-            if tenant not in known:
-                session.add(Tenant(id=tenant, name=tenant, time_zone=zone))
-        session.flush()
+        _add_missing_tenants(session, center.tenants.items())
         for tenant, codes in center.pause_reasons.items():
             present = set(session.scalars(select(PauseReason.code).where(
                 PauseReason.tenant == tenant)))
