@@ -46,6 +46,7 @@ class AgentLeg:
         self.withdrawn = False  # the ACD (or the caller's hangup) called this offer off
         self.offered_at = session.ctx.wall()
         self.rang_at: float | None = None
+        self.early: SipResponse | None = None  # a tagged 1xx: the early dialog (remote answer)
         self.answered_at: float | None = None
         self.status: int | None = None
         self.task: asyncio.Task[None] | None = None
@@ -105,6 +106,8 @@ class AgentLeg:
     def _provisional(self, response: SipResponse) -> None:
         if response.status in (180, 183) and self.rang_at is None:
             self.rang_at = self.session.ctx.wall()
+        if response.to.tag and self.early is None:
+            self.early = response
 
     def withdraw(self) -> None:
         """Call the offer off: CANCEL while ringing, BYE if it was answered meanwhile."""

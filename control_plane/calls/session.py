@@ -69,6 +69,7 @@ class CallSession(QueueSide):
         self.transfer_leg: AgentLeg | None = None
         self.acd_connected = False  # the ACD holds this segment as connected to an agent
         self.on_hold = False
+        self.media_blocked = False  # a desk hold blocks the far side (calls/desk_control.py)
         self._hold_since = 0.0
         self.segment = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -284,6 +285,10 @@ class CallSession(QueueSide):
             self._hold_since = now
         else:
             self.record.hold_s += now - self._hold_since
+            if self.media_blocked:  # the next voice on the far side must be heard
+                from control_plane.calls.desk_control import unblock
+
+                self.spawn(unblock(self))
         self.on_hold = on_hold
         self.ctx.publish(EventKind.CALL_HELD if on_hold else EventKind.CALL_RESUMED,
                          tenant=self.route.tenant, call_id=self.call_id,
