@@ -157,11 +157,11 @@ async def unblock(session: CallSession) -> None:
 # ----- hangup -----
 
 
-async def hangup(session: CallSession) -> CallView:
-    """End both legs now; the records say the agent hung up."""
+async def hangup(session: CallSession, *, cause: str = "agent") -> CallView:
+    """End both legs now; the records say who hung up (``cause``: the agent by default)."""
     _connected_leg(session, "hang up")
-    session.record.hangup_cause = "agent"
-    session.end("agent")
+    session.record.hangup_cause = cause
+    session.end(cause)
     if session.task is not None:
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(session.task), HANGUP_WAIT_S)
