@@ -24,6 +24,7 @@ from analytics.dashboard.engine import OnDemandEngine
 from analytics.kpis.service import KpiEngine
 from control_plane.api import (
     auth_routes,
+    call_control_routes,
     calls_routes,
     config_api,
     docs,
@@ -283,7 +284,8 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES,
-                  ws_routes.ROUTES, desk_routes.ROUTES, calls_routes.ROUTES):
+                  ws_routes.ROUTES, desk_routes.ROUTES, calls_routes.ROUTES,
+                  call_control_routes.ROUTES):
         api.include(table.routes)
     config_api.wire(app, database_url=settings.database.url)
     recordings_routes.install(app, settings.database.url)
