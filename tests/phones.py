@@ -1,6 +1,8 @@
 """An agent's softphone for the call-path tests: registers with digest through an edge,
 answers with real RTP, puts on hold, transfers (REFER, with Replaces for attended), and
-calls other seats — what SIPp's scripted seats cannot do."""
+calls other seats — what SIPp's scripted seats cannot do. Like Yealink, Polycom and Cisco
+desk phones it answers a ringing call when told to by a NOTIFY ``Event: talk`` inside the
+call's early dialog (BroadSoft's remote-answer convention)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ import asyncio
 import hashlib
 import re
 import secrets
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from control_plane.sipstack.dialog import Dialog
+from control_plane.sipstack.dialog import Dialog, DialogId
 from control_plane.sipstack.exchange import Handler, IncomingRequest, OutgoingInvite
 from control_plane.sipstack.headers import Address, CSeq
 from control_plane.sipstack.message import SipRequest, SipResponse
@@ -48,10 +51,13 @@ class AgentPhone(Handler):
     ring_s: float = 0.3
     answer_calls: bool = True
     broken_sdp: bool = False  # answer with an SDP no media relay can use
+    remote_answer: bool = True  # honour NOTIFY Event: talk on a ringing call
     calls: list[IncomingRequest] = field(default_factory=list)
     dialogs: list[Dialog] = field(default_factory=list)
     ended: list[Dialog] = field(default_factory=list)
     notifies: list[str] = field(default_factory=list)
+    talks: list[SipRequest] = field(default_factory=list)  # NOTIFY talk received
+    ringing: dict[DialogId, IncomingRequest] = field(default_factory=dict)  # early dialogs
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
@@ -91,25 +97,59 @@ class AgentPhone(Handler):
 
     def on_request(self, incoming: IncomingRequest) -> None:
         request = incoming.request
-        if request.method == "NOTIFY":
+        if request.method == "NOTIFY" and (request.header("Event") or "").strip() == "talk":
+            self._talk(incoming)
+        elif request.method == "NOTIFY":
             self.notifies.append(request.body.decode(errors="replace"))
             incoming.respond(200)
         elif request.method == "INVITE" and incoming.dialog is None:
             self.calls.append(incoming)
             if self.answer_calls:
-                task = asyncio.get_running_loop().create_task(self._answer(incoming))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._answer(incoming))
             else:
-                incoming.respond(180)
+                self._ring(incoming)
         elif request.method == "INVITE":
             incoming.respond(200, headers=SDP, body=self._sdp())
         else:
             incoming.respond(200)
 
-    async def _answer(self, incoming: IncomingRequest) -> None:
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _ring(self, incoming: IncomingRequest) -> None:
+        """180 with our tag; the early dialog is kept so a NOTIFY talk inside it is ours."""
         incoming.respond(180)
-        await asyncio.sleep(self.ring_s)
+        early = Dialog.as_uas(incoming.request, incoming.to_tag, confirmed=False)
+        self.ringing[early.id] = incoming
+        self.ua.dialogs[early.id] = early  # the 200 replaces it with the confirmed dialog
+
+    def _talk(self, incoming: IncomingRequest) -> None:
+        """Remote answer: a NOTIFY talk for a call still ringing here answers it."""
+        self.talks.append(incoming.request)
+        dialog = incoming.dialog
+        ringing = self.ringing.get(dialog.id) if dialog is not None else None
+        if ringing is None or ringing.answered:  # nothing rings here (any more)
+            incoming.respond(481 if dialog is None else 200)
+            return
+        if not self.remote_answer:
+            incoming.respond(403, "Remote Answer Disabled")
+            return
+        incoming.respond(200)
+        self._spawn(self._answer(ringing, ring=False))
+
+    def on_cancel(self, invite: SipRequest) -> None:
+        for key, ringing in list(self.ringing.items()):
+            if ringing.request.call_id == invite.call_id:
+                del self.ringing[key]
+                self.ua.dialogs.pop(key, None)
+
+    async def _answer(self, incoming: IncomingRequest, *, ring: bool = True) -> None:
+        if ring:
+            self._ring(incoming)
+            await asyncio.sleep(self.ring_s)
+        self.ringing = {k: v for k, v in self.ringing.items() if v is not incoming}
         answer = b"v=0\r\nm=video nonsense\r\n" if self.broken_sdp else self._sdp()
         dialog = incoming.respond(200, headers=SDP, body=answer)
         if dialog is not None:
