@@ -22,6 +22,7 @@ from analytics.dashboard import Principal as BiReader
 from analytics.dashboard import create_dashboard_app
 from analytics.dashboard.engine import OnDemandEngine
 from analytics.kpis.service import KpiEngine
+from control_plane.admin import routes as admin_routes
 from control_plane.api import (
     auth_routes,
     call_control_routes,
@@ -233,6 +234,12 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service
     _attach_desk(app, service)
+    # Committed configuration edits reach this controller (control_plane.calls.live_config).
+    from control_plane.api.config_db import CONFIG_DB
+    from control_plane.calls.live_config import start_live_config
+
+    live = start_live_config(service, settings.database.url)
+    app[CONFIG_DB].listeners.append(live.changed)
     from analytics.sink.metrics import SinkCollector
 
     collector = SinkCollector(sink, "chdb")
@@ -241,6 +248,8 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
     app[SEATS].on_change = service.controller.seats_changed
     service.controller.seats_changed(app[SEATS].aors())
     yield
+    app[CONFIG_DB].listeners.remove(live.changed)
+    await live.stop()
     app[SEATS].on_change = None
     app[METRICS].registry.unregister(collector)
     await service.stop()
@@ -284,7 +293,7 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     api = Api(title="callcenter control plane", version=_version())
     for table in (ROUTES, docs.ROUTES, auth_routes.ROUTES, seats.ROUTES,
                   users_routes.ROUTES, *config_api.ROUTE_TABLES, recordings_routes.ROUTES,
-                  ws_routes.ROUTES, desk_routes.ROUTES, calls_routes.ROUTES,
+                  ws_routes.ROUTES, desk_routes.ROUTES, admin_routes.ROUTES, calls_routes.ROUTES,
                   call_control_routes.ROUTES):
         api.include(table.routes)
     config_api.wire(app, database_url=settings.database.url)
