@@ -42,8 +42,9 @@ class ScrapeTarget:
 def scrape_targets(topo: Topology) -> list[ScrapeTarget]:
     """Every metrics endpoint of the topology: the control plane, each Kamailio's
     xhttp_prom listener (on its private RPC address) and RTPengine's ``/metrics``."""
-    cp, rtp = topo.control_plane, topo.rtpengine
-    targets = [ScrapeTarget(JOB_CONTROL_PLANE, cp.name, "control-plane", cp.address, cp.port)]
+    rtp = topo.rtpengine
+    targets = [ScrapeTarget(JOB_CONTROL_PLANE, cp.name, "control-plane", cp.address, cp.port)
+               for cp in topo.control_planes]
     targets += [ScrapeTarget(JOB_KAMAILIO, n.name, n.role.value, n.rpc_address, n.http_port)
                 for n in topo.nodes]
     targets.append(ScrapeTarget(JOB_RTPENGINE, rtp.name, "rtpengine", rtp.address,

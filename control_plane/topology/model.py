@@ -8,16 +8,24 @@ and move it to a loopback subnet of their own with :meth:`Topology.relocated`.
 from __future__ import annotations
 
 import ipaddress
-import re
 import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from control_plane.topology.control_planes import (
+    ControlPlaneNode,
+    parse_control_planes,
+    replicas_toml,
+    validate_control_planes,
+)
+from control_plane.topology.errors import TopologyError
 
-class TopologyError(ValueError):
-    """The topology description is inconsistent; the message names the node and field."""
+__all__ = [
+    "LIMIT_NAMES", "Carrier", "ControlPlaneNode", "KamailioNode", "Role", "RtpengineNode",
+    "Topology", "TopologyError", "load_topology", "parse_topology",
+]
 
 
 # Tunables of kamailio.cfg an operator may set per topology (#!define overrides).
@@ -92,29 +100,13 @@ class RtpengineNode:
 
 
 @dataclass(frozen=True, slots=True)
-class ControlPlaneNode:
-    """One control-plane replica: its HTTP API (``port``), RTPengine's DTMF reports
-    (``port + 1``) and its call controller's SIP socket (``sip_port``).
-
-    ``center_numbers`` is the regular expression of dialled numbers the province cores
-    hand to the call controllers (DIDs and service numbers: IVR, queues, voicemail).
-    """
-
-    name: str = "control-plane"
-    address: str = "127.0.0.1"
-    port: int = 8080
-    sip_port: int = 5080
-    center_numbers: str = "^4008[0-9]{6}$"
-
-    @property
-    def dtmf_port(self) -> int:
-        """Where RTPengine sends one datagram per DTMF digit (``--dtmf-log-dest``)."""
-        return self.port + 1
-
-
-@dataclass(frozen=True, slots=True)
 class Topology:
-    """The whole center: SIP domain, Kamailio nodes, media relay and control plane."""
+    """The whole center: SIP domain, Kamailio nodes, media relay and control plane.
+
+    ``control_plane`` is the first control-plane replica; ``control_plane_replicas`` are
+    the others serving the same center (same ``center_numbers``, one shared store), so
+    that the cores can hand a dead replica's dialogs to a live one (DESIGN.md §5).
+    """
 
     domain: str
     nodes: tuple[KamailioNode, ...]
@@ -122,6 +114,12 @@ class Topology:
     control_plane: ControlPlaneNode = field(default_factory=ControlPlaneNode)
     limits: tuple[tuple[str, int], ...] = ()
     carriers: tuple[Carrier, ...] = ()
+    control_plane_replicas: tuple[ControlPlaneNode, ...] = ()
+
+    @property
+    def control_planes(self) -> tuple[ControlPlaneNode, ...]:
+        """Every control-plane replica, the first (``control_plane``) first."""
+        return (self.control_plane, *self.control_plane_replicas)
 
     def node(self, name: str) -> KamailioNode:
         """The node called ``name``; :class:`KeyError` names it when absent."""
@@ -160,12 +158,15 @@ class Topology:
             for n in self.nodes
         )
         carriers = tuple(replace(c, address=move(c.address)) for c in self.carriers)
+        rtpengine = replace(self.rtpengine, address=move(self.rtpengine.address))
+        planes = tuple(replace(cp, address=move(cp.address)) for cp in self.control_planes)
         return replace(
             self,
             nodes=nodes,
             carriers=carriers,
-            rtpengine=replace(self.rtpengine, address=move(self.rtpengine.address)),
-            control_plane=replace(self.control_plane, address=move(self.control_plane.address)),
+            rtpengine=rtpengine,
+            control_plane=planes[0],
+            control_plane_replicas=planes[1:],
         )
 
     def to_toml(self) -> str:
@@ -189,6 +190,7 @@ class Topology:
             for key, value in asdict(obj).items():
                 out.append(f"{key} = {_q(value) if isinstance(value, str) else value}")
             out.append("")
+        out += replicas_toml(self.control_plane_replicas)
         return "\n".join(out)
 
     def validate(self) -> None:
@@ -242,16 +244,7 @@ class Topology:
         claim(rtp.address, rtp.http_port, "rtpengine (http)")
         if not 1024 <= rtp.port_min < rtp.port_max <= 65535:
             raise TopologyError("rtpengine: need 1024 <= port_min < port_max <= 65535")
-        cp = self.control_plane
-        claim(cp.address, cp.port, "control plane (http)")
-        claim(cp.address, cp.dtmf_port, "control plane (dtmf)")
-        claim(cp.address, cp.sip_port, "control plane (sip)")
-        try:
-            re.compile(cp.center_numbers)
-        except re.error as exc:
-            raise TopologyError(f"control_plane: center_numbers is not a regex: {exc}") from exc
-        if "!" in cp.center_numbers or '"' in cp.center_numbers:
-            raise TopologyError("control_plane: center_numbers may not contain '!' or '\"'")
+        validate_control_planes(self.control_planes, claim, frozenset(names))
 
 
 def _q(text: str) -> str:
@@ -301,13 +294,15 @@ def parse_topology(text: str, source: str = "<topology>") -> Topology:
     except tomllib.TOMLDecodeError as exc:
         raise TopologyError(f"{source}: not valid TOML: {exc}") from exc
     try:
+        planes = parse_control_planes(raw)
         topo = Topology(
             domain=str(raw.get("domain", "cc.local")),
             nodes=tuple(_node_from(n, i) for i, n in enumerate(raw.get("node", []))),
             rtpengine=RtpengineNode(**raw.get("rtpengine", {})),
-            control_plane=ControlPlaneNode(**raw.get("control_plane", {})),
+            control_plane=planes[0],
             limits=tuple((str(k), int(v)) for k, v in raw.get("limits", {}).items()),
             carriers=tuple(Carrier(**c) for c in raw.get("carrier", [])),
+            control_plane_replicas=planes[1:],
         )
     except (TypeError, ValueError) as exc:
         raise TopologyError(f"{source}: {exc}") from exc

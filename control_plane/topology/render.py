@@ -53,7 +53,7 @@ def peer_addresses(node: KamailioNode, topo: Topology) -> tuple[str, ...]:
     addrs += [n.address for n in topo.nodes if node.name in n.parents]
     if node.role is Role.PROVINCE:
         addrs += [n.address for n in topo.by_role(Role.PROVINCE) if n.name != node.name]
-    addrs.append(topo.control_plane.address)
+    addrs += [cp.address for cp in topo.control_planes]
     return tuple(dict.fromkeys(addrs))
 
 
@@ -87,7 +87,7 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
             "AUTH_DB_URL": f"sqlite:///{secrets.credentials_db.resolve()}",
             "AUTH_SECRET": secrets.auth_secret,
             "EVAPI_PORT": str(node.evapi_port),
-            "CONTROLLER_ADDRS": topo.control_plane.address,
+            "CONTROLLER_ADDRS": ",".join(dict.fromkeys(cp.address for cp in topo.control_planes)),
             "CENTER_NUMBERS": topo.control_plane.center_numbers,
         }
         if topo.carriers:
@@ -116,7 +116,7 @@ def node_header(node: KamailioNode, topo: Topology, node_dir: Path,
 
 def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
     """Set 1 = the node's parents (edges); set 2 = the carriers and set 3 = the call
-    controllers (cores); all OPTIONS-probed."""
+    controllers, every control-plane replica in topology order (cores); all OPTIONS-probed."""
     lines = ["# setid destination flags priority attrs"]
     for prio, parent_name in enumerate(reversed(node.parents)):
         parent = topo.node(parent_name)
@@ -124,8 +124,9 @@ def dispatcher_list(node: KamailioNode, topo: Topology) -> str:
     if node.role is Role.PROVINCE:
         for carrier in topo.carriers:
             lines.append(f"2 sip:{carrier.address}:{carrier.port} 0 0 name={carrier.name}")
-        cp = topo.control_plane
-        lines.append(f"3 sip:{cp.address}:{cp.sip_port} 0 0 name={cp.name}")
+        # Every replica of the center: new calls are shared among them, and a dead one's
+        # dialogs go to a live one chosen by the call's key (kamailio.cfg, CONTROLLER_DIALOG).
+        lines += [f"3 {cp.sip_uri} 0 0 name={cp.name}" for cp in topo.control_planes]
     return "\n".join(lines) + "\n"
 
 
