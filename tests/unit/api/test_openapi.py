@@ -20,7 +20,9 @@ PUBLIC_PATHS = {"/healthz", "/metrics", "/openapi.json", "/docs", "/api/v1/auth/
                 # The BI dashboard's page and assets (its JSON routes need stats.read).
                 "/bi/", "/bi/vendor/echarts.min.js", "/bi/static/{filename}",
                 # The agent desk and wallboard pages (their data comes with the user's token).
-                "/desk/", "/desk/wallboard", "/desk/static/{name}"}
+                "/desk/", "/desk/wallboard", "/desk/static/{name}",
+                # The admin pages (likewise: their data comes through the permissioned API).
+                "/admin/", "/admin/static/{name}"}
 
 
 @pytest.fixture
