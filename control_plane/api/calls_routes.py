@@ -25,7 +25,8 @@ SEAT = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 class MonitorRefused(ApiError):
-    """The call cannot be monitored that way now (not connected, no mixing, no answer)."""
+    """The call cannot be monitored that way now (not connected, another supervisor is
+    mixing, a codec the mixing leg does not speak, no answer); ``details.reason`` says which."""
 
     status, error_id, default_message = 409, "calls.monitor_refused", "cannot monitor the call"
 
@@ -52,7 +53,10 @@ class LiveCalls(BaseModel):
 
 
 class MonitorRequest(BaseModel):
-    """Monitor a call from a supervisor's seat (listen only: RTPengine 10.5 cannot mix)."""
+    """Monitor a call from a supervisor's seat: ``listen`` (a send-only copy of both
+    parties), ``whisper`` (the agent hears the supervisor, the caller does not) or ``barge``
+    (all three hear each other); asking again from the same seat switches whisper ↔ barge.
+    The supervisor's hangup ends it and gives back the direct two-way call."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,11 +106,13 @@ async def live_calls(request: web.Request) -> web.Response:
 
 
 @ROUTES.post(r"/api/v1/calls/{call_id:[^/]+}/monitor", permission="calls.monitor",
-             summary="Listen to a live call from a supervisor's seat", tags=("calls",),
+             summary="Listen, whisper or barge into a live call from a supervisor's seat",
+             tags=("calls",),
              body=MonitorRequest, response=MonitorStarted, status=201,
              errors=(MonitorRefused, ResourceNotFound, DependencyUnavailable))
 async def monitor_call(request: web.Request) -> web.Response:
-    """Ring the supervisor's seat with a send-only copy of the call (both parties)."""
+    """Ring the supervisor's seat: a send-only copy of the call (listen), or a leg of our
+    mixing bridge (whisper, barge); 201 once the supervisor's seat has answered."""
     who = principal(request)
     wanted = body(request, MonitorRequest)
     session = _service(request).controller.sessions.get(request.match_info["call_id"])

@@ -1,9 +1,9 @@
-"""Supervisor listen: a send-only copy of both parties' audio to a supervisor's seat.
+"""Supervisor listen, whisper and barge.
 
-RTPengine's ``subscribe request`` on the caller's call (from-tags C and B) gives the SDP
-the supervisor is offered; their answer goes back with ``subscribe answer``; ``unsubscribe``
-ends it (DESIGN §5 step 6). RTPengine 10.5 does not mix, so whisper and barge (which need
-the supervisor heard by one or both parties) are refused as unavailable rather than faked.
+Listen: RTPengine's ``subscribe request`` on the caller's call (from-tags C and B) gives
+the SDP the supervisor is offered; their answer goes back with ``subscribe answer``;
+``unsubscribe`` ends it (DESIGN §5 step 6). RTPengine 10.5 does not mix, so whisper and
+barge go through our own mixing bridge (control_plane/calls/mixing_leg.py).
 """
 
 from __future__ import annotations
@@ -75,17 +75,18 @@ class ListenLeg(AgentLeg):
         self.session.spawn(self._unsubscribe())
 
 
-async def monitor(session: CallSession, supervisor_seat: str, mode: str) -> ListenLeg:
-    """Start monitoring ``session`` from ``supervisor_seat``; waits for the INVITE's answer."""
+async def monitor(session: CallSession, supervisor_seat: str, mode: str) -> AgentLeg:
+    """Start monitoring ``session`` from ``supervisor_seat``; waits for the INVITE's answer
+    (whisper/barge: until every leg is on the mixing bridge)."""
+    from control_plane.calls.mixing_leg import start_mixing
     from control_plane.calls.session import Phase
 
     if mode not in MODES:
         raise MonitorError("calls.monitor_mode_unknown", f"mode must be one of {MODES}")
-    if mode != "listen":
-        raise MonitorError("calls.mixing_unavailable",
-                           f"{mode} needs audio mixing, which RTPengine 10.5 does not do")
     if session.phase is not Phase.CONNECTED:
         raise MonitorError("calls.not_connected", f"the call is {session.phase.value}")
+    if mode != "listen":
+        return await start_mixing(session, supervisor_seat, mode)
     leg = ListenLeg(session, supervisor_seat)
     session.listeners.add(leg)
     leg.start()

@@ -72,8 +72,8 @@ async def test_supervisor_listens_then_the_agent_sends_the_caller_back_to_the_qu
     caller, session = await _connected_call(call_stack, controller, 185)
     try:
         with pytest.raises(MonitorError) as refused:
-            await monitor(session, "sup-e2e", "whisper")
-        assert refused.value.error_id == "calls.mixing_unavailable"
+            await monitor(session, "sup-e2e", "shout")
+        assert refused.value.error_id == "calls.monitor_mode_unknown"
         await monitor(session, "sup-e2e", "listen")
         await _hears_voice(supervisor)  # the caller's (and the agent's) audio reaches them
 
