@@ -47,6 +47,7 @@ from control_plane.auth.users import UserDirectory
 from control_plane.calls.service import CallControllerService
 from control_plane.desk import routes as desk_routes
 from control_plane.events import BUS, EventBus
+from control_plane.runtime.gc_policy import apply_gc_policy
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.runtime.settings import Settings
 from control_plane.sip.presence_service import CoreEndpoint, PresenceService
@@ -234,6 +235,7 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
         raise SystemExit(f"callcenter: {exc}") from exc
     app[CALLS] = service
     _attach_desk(app, service)
+    apply_gc_policy()  # configuration and agents loaded: freeze them, fewer gen-0 passes
     # Committed configuration edits reach this controller (control_plane.calls.live_config).
     from control_plane.api.config_db import CONFIG_DB
     from control_plane.calls.live_config import start_live_config
