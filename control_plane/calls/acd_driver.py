@@ -57,8 +57,13 @@ class AcdDriver:
             self._rearm()
         return outcome
 
+    def _journal(self, event: Event, now: float) -> None:
+        """Where a subclass records the event before it is applied (a shared store)."""
+
     def _apply_one(self, event: Event) -> Outcome:
-        outcome = self.engine.apply(event, self.now())
+        now = self.now()
+        self._journal(event, now)
+        outcome = self.engine.apply(event, now)
         if outcome.rejection is not None:
             log.warning("acd refused event", acd_event=type(event).__name__,
                         code=outcome.rejection.code.value, reason=outcome.rejection.reason)
@@ -86,8 +91,8 @@ class AcdDriver:
             self._timer = None
         self._timer_due = due
         if due is not None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_at(max(due, loop.time()), self._tick)
+            delay = max(0.0, due - self.now())
+            self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None

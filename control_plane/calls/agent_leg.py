@@ -81,7 +81,10 @@ class AgentLeg:
         )
         caller = Address(SipUri(host=ctx.center.domain, user=session.caller or "anonymous"),
                          display_name=session.caller or None)
-        request = request.evolve(from_=caller.with_tag(new_tag()))
+        # The leg's Contact names the caller's session, so the core can take the agent's
+        # later requests to whichever replica holds the call (calls/failover/contact.py).
+        request = request.evolve(from_=caller.with_tag(new_tag()),
+                                 contact=(ctx.ua.contact(call_id=session.call_id),))
         self.out = ctx.ua.invite(request, ctx.core, on_provisional=self._provisional)
         ctx.legs[request.call_id] = self
         response = await self.out.final

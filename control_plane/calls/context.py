@@ -23,6 +23,7 @@ from control_plane.sipstack.ua import UserAgent
 
 if TYPE_CHECKING:
     from control_plane.calls.agent_leg import AgentLeg
+    from control_plane.calls.session import CallSession
 
 
 class RecordSink(Protocol):
@@ -34,6 +35,18 @@ class RecordSink(Protocol):
 
 Webhook = Callable[[str, dict[str, str], float], Awaitable[str | None]]
 Notifier = Callable[[str, Mapping[str, object]], Awaitable[None]]
+
+
+class SessionKeeping(Protocol):
+    """Where call sessions are kept for another replica (calls/failover/keeper.py)."""
+
+    def save(self, session: CallSession) -> None:
+        """Keep the session's current state."""
+        ...
+
+    def drop(self, call_id: str) -> None:
+        """Forget an ended call."""
+        ...
 
 
 class Recorder(Protocol):
@@ -70,6 +83,17 @@ class ControllerContext:
     record_calls: bool = True  # every answered call (the tenant's notice is played first)
     background: set[asyncio.Task[None]] = field(default_factory=set)
     bus: EventBus | None = None  # live events for desks, wallboards and CTI clients
+    keeper: SessionKeeping | None = None  # calls kept in the shared store (failover)
+
+    def keep(self, session: CallSession) -> None:
+        """A call changed phase: keep its state where a standby replica can take it."""
+        if self.keeper is not None:
+            self.keeper.save(session)
+
+    def forget(self, call_id: str) -> None:
+        """A call ended: nothing left to take over."""
+        if self.keeper is not None:
+            self.keeper.drop(call_id)
 
     def publish(self, kind: EventKind, /, *, tenant: str, call_id: str,
                 queue: str | None = None, agent: str | None = None,

@@ -47,6 +47,10 @@ class CallController(Handler):
         self._seat_up: dict[AgentRef, bool] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.callbacks: dict[str, CallbackJob] = {}  # by the caller's Call-ID
+        # A standby replica (calls/failover) refuses new calls until it takes over.
+        self.active = True
+        # Set when dialogs name the core pair (calls/failover/contact.py): Call-ID → Contact.
+        self.shared_contact: Callable[[str], SipUri] | None = None
 
     def attach(self, ctx: ControllerContext) -> None:
         """Bind to the shared context (its ACD driver sends commands to `on_command`)."""
@@ -68,10 +72,22 @@ class CallController(Handler):
 
     # ----- SIP -----
 
+    def contact_for(self, call_id: str) -> SipUri | None:
+        """The Contact of a caller's dialog or of one of its legs (None: our own)."""
+        if self.shared_contact is None:
+            return None
+        session = self.sessions.get(call_id)
+        if session is None and self.ctx is not None and call_id in self.ctx.legs:
+            session = self.ctx.legs[call_id].session
+        return self.shared_contact(session.call_id if session is not None else call_id)
+
     def on_request(self, incoming: IncomingRequest) -> None:
         """New calls, re-INVITEs, INFO digits; BYE was answered by the stack already."""
         request = incoming.request
-        if request.method == "INVITE" and incoming.dialog is None:
+        if request.method == "INVITE" and incoming.dialog is None and not self.active:
+            # Not recorded: the core hands the call to the active replica, which records it.
+            incoming.respond(503, "Standby Controller", headers=(("Retry-After", "1"),))
+        elif request.method == "INVITE" and incoming.dialog is None:
             self._new_call(incoming)
         elif request.method == "BYE":
             return
@@ -137,6 +153,13 @@ class CallController(Handler):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def adopt(self, session: CallSession) -> None:
+        """Carry on a call another replica kept (calls/failover/takeover.py)."""
+        self.sessions[session.call_id] = session
+        session.resume()
+        assert session.task is not None
+        session.task.add_done_callback(lambda _: self._session_done(session))
+
     def _session_done(self, session: CallSession) -> None:
         self.sessions.pop(session.call_id, None)
         legs = self._context().legs
@@ -149,11 +172,11 @@ class CallController(Handler):
         # A session refresh or a hold from the caller: answer with the media we already
         # gave (RTPengine keeps the ports); direction changes are not relayed yet.
         session = self.sessions.get(incoming.request.call_id)
-        answer = session.incoming.transaction.last_response if session else None
-        if session is None or answer is None:
+        if session is None or not session.caller_answer_sdp:
             incoming.respond(481)
             return
-        incoming.respond(200, headers=(("Content-Type", "application/sdp"),), body=answer.body)
+        incoming.respond(200, headers=(("Content-Type", "application/sdp"),),
+                         body=session.caller_answer_sdp.encode())
 
     def _info(self, incoming: IncomingRequest) -> None:
         session = self.sessions.get(incoming.request.call_id)

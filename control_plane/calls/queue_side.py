@@ -80,6 +80,7 @@ class QueueSide:
             call=self.ref, queue=queue, caller=self.caller, priority_class=priority,
             attributes=attributes,
         ))
+        self.ctx.keep(cast("CallSession", self))
         if result.rejection is not None:
             self.record.note(f"queue refused the call: {result.rejection.reason}")
             self.media.start_music(before=("unavailable",), language=self.language)
@@ -202,6 +203,7 @@ class QueueSide:
             threshold_s=config.service_level.threshold_s if config else 20.0)
         self.ctx.acd.apply(OfferAccepted(call=self.ref, agent=leg.agent))
         self.acd_connected = True
+        self.ctx.keep(cast("CallSession", self))
         self.ctx.publish(EventKind.CALL_CONNECTED, tenant=self.route.tenant,
                          call_id=self.call_id, queue=self.record.queue, agent=leg.agent.agent,
                          caller=self.caller, waited_s=round(waited, 1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -35,7 +36,10 @@ from control_plane.media.ng import NgClient
 from control_plane.runtime.metrics import ControlPlaneMetrics
 from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.ua import DEFAULT_ALLOW, UserAgent
-from control_plane.topology.model import Role, Topology
+from control_plane.topology.model import ControlPlaneNode, Role, Topology
+
+if TYPE_CHECKING:
+    from control_plane.calls.failover.takeover import ReplicaRole
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +51,11 @@ class ControllerSettings:
     max_calls: int = 2000
     drain_seconds: float = 5.0
     record_calls: bool = True
+    # Which control-plane replica of the topology this is (None: the first).
+    replica: str | None = None
+    # With a shared store, replicas serve one center active/standby (calls/failover).
+    failover_redis_url: str | None = None
+    lease_ttl_s: float = 3.0
 
 
 class CallControllerService:
@@ -77,16 +86,26 @@ class CallControllerService:
         self.ng: NgClient | None = None
         self.dtmf: DtmfListener | None = None
         self.driver: AcdDriver | None = None
+        self.role: ReplicaRole | None = None
 
     def _cores(self) -> list[Peer]:
         return [Peer(n.address, n.sip_port) for n in self.topology.by_role(Role.PROVINCE)]
 
+    def _replica(self) -> ControlPlaneNode:
+        wanted = self.settings.replica
+        for node in self.topology.control_planes:
+            if wanted is None or node.name == wanted:
+                return node
+        raise ValueError(f"no control-plane replica named {wanted!r} in the topology")
+
     async def start(self) -> None:
-        """Bind everything and log in the configured agents."""
+        """Bind everything and log in the configured agents (or, with failover, stand by
+        until this replica holds the center)."""
         topo = self.topology
-        cp = topo.control_plane
+        cp = topo.control_plane  # RTPengine reports digits to the first replica's address
+        me = self._replica()
         cores = self._cores()
-        self.ua = UserAgent(cp.address, cp.sip_port, handler=self.controller, user="cc",
+        self.ua = UserAgent(me.address, me.sip_port, handler=self.controller, user="cc",
                             hosts={topo.core_pair_host: cores[0]},
                             allow=(*DEFAULT_ALLOW, "REFER", "NOTIFY"))
         await self.ua.start()
@@ -94,14 +113,12 @@ class CallControllerService:
                            retries=2, on_round_trip=self.call_metrics.ng_round_trip)
         await self.ng.start()
         self.dtmf = DtmfListener((cp.address, cp.dtmf_port), self.controller.on_dtmf)
-        await self.dtmf.start()
+        if self.settings.failover_redis_url is None:
+            await self.dtmf.start()
         engine = Engine(clock=time.perf_counter)
         self.driver = AcdDriver(engine, on_command=self.controller.on_command,
                                 on_decision=self._decided)
-        for tenant in self.center.tenants.values():
-            self.driver.apply(TenantUpserted(config=tenant))
-        for queue in self.center.queues.values():
-            self.driver.apply(QueueUpserted(config=queue))
+        self.configure_acd()
         ctx = ControllerContext(ua=self.ua, ng=self.ng, center=self.center,
                                 prompts=self.prompts, acd=self.driver, records=self.records,
                                 core=cores[0], node=cp.name, webhook=self.webhook,
@@ -109,15 +126,33 @@ class CallControllerService:
                                 record_calls=self.settings.record_calls, bus=self.bus,
                                 notify=self.notify)
         self.controller.attach(ctx)
-        self.controller.login_agents()
+        if self.settings.failover_redis_url is not None:
+            from control_plane.calls.failover.wiring import start_role
+
+            self.role = start_role(self, me, self.settings.failover_redis_url)
+        else:
+            self.controller.login_agents()
         if self.metrics is not None:
-            sample = gauge_sampler(self.metrics, self.center, waiting=engine.waiting,
+            sample = gauge_sampler(self.metrics, self.center,
+                                   waiting=lambda q: self._engine().waiting(q),
                                    oldest=self._oldest_wait,
-                                   agent_state=lambda a: engine.agent_state(a).value,
+                                   agent_state=lambda a: self._engine().agent_state(a).value,
                                    active=lambda: len(self.controller.sessions))
             self._sampler = asyncio.get_running_loop().create_task(run_sampler(sample))
         log.info("call controller started", sip=f"{cp.address}:{cp.sip_port}",
                  agents=len(self.center.agents), numbers=len(self.center.routes))
+
+    def _engine(self) -> Engine:
+        assert self.driver is not None
+        return self.driver.engine
+
+    def configure_acd(self) -> None:
+        """Hand the center's tenants and queues to the ACD (upserts: safe to repeat)."""
+        assert self.driver is not None
+        for tenant in self.center.tenants.values():
+            self.driver.apply(TenantUpserted(config=tenant))
+        for queue in self.center.queues.values():
+            self.driver.apply(QueueUpserted(config=queue))
 
     def _decided(self, record: DecisionRecord) -> None:
         self.call_metrics.decided(record.elapsed_us)
@@ -134,6 +169,8 @@ class CallControllerService:
         """End every call (BYE, records written), then close the sockets."""
         if self._sampler is not None:
             self._sampler.cancel()
+        if self.role is not None:
+            await self.role.close()
         sessions = list(self.controller.sessions.values())
         for session in sessions:
             session.end("controller_shutdown")

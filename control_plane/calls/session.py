@@ -70,7 +70,7 @@ class CallSession(QueueSide):
         self.acd_connected = False  # the ACD holds this segment as connected to an agent
         self.on_hold = False
         self.media_blocked = False  # a desk hold blocks the far side (calls/desk_control.py)
-        self._hold_since = 0.0
+        self.hold_since = 0.0
         self.segment = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.listeners: set[AgentLeg] = set()  # supervisors listening in
@@ -96,6 +96,7 @@ class CallSession(QueueSide):
         """Answer, route, wait for the end; always clean up."""
         try:
             if await self._answer():
+                self.ctx.keep(self)
                 outcome = await self._route()
                 await self._after_ivr(outcome)
                 await self.ended.wait()
@@ -157,6 +158,29 @@ class CallSession(QueueSide):
         self.record.flow = route.flow
         self.language = flow.language
         return await run_flow(flow, self, caller=self.caller)
+
+    def resume(self) -> None:
+        """Carry on a call another replica answered and kept (calls/failover): the IVR
+        starts over, a queued caller gets music again (the ACD kept the place), a
+        connected one just goes on; a voicemail being recorded cannot be resumed."""
+        async def resumed() -> None:
+            try:
+                if self.phase is Phase.IVR:
+                    await self._after_ivr(await self._route())
+                elif self.phase is Phase.QUEUED:
+                    self.media.start_music(language=self.language)
+                elif self.phase is not Phase.CONNECTED:
+                    self.end("failover")
+                await self.ended.wait()
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:
+                self.log.exception("resumed call failed")
+                self.record.note(f"controller error: {exc}")
+            finally:
+                await asyncio.shield(self._finish())
+
+        self.task = asyncio.get_running_loop().create_task(resumed())
 
     async def _after_ivr(self, outcome: IvrOutcome) -> None:
         self.language = outcome.language
@@ -282,14 +306,15 @@ class CallSession(QueueSide):
         if on_hold == self.on_hold:
             return
         if on_hold:
-            self._hold_since = now
+            self.hold_since = now
         else:
-            self.record.hold_s += now - self._hold_since
+            self.record.hold_s += now - self.hold_since
             if self.media_blocked:  # the next voice on the far side must be heard
                 from control_plane.calls.desk_control import unblock
 
                 self.spawn(unblock(self))
         self.on_hold = on_hold
+        self.ctx.keep(self)
         self.ctx.publish(EventKind.CALL_HELD if on_hold else EventKind.CALL_RESUMED,
                          tenant=self.route.tenant, call_id=self.call_id,
                          queue=self.record.queue, agent=self.record.agent)
@@ -299,9 +324,11 @@ class CallSession(QueueSide):
         if self.acd_connected:
             self.acd_connected = False
             self.ctx.acd.apply(CallEnded(call=self.ref))
+            self.ctx.keep(self)
 
     async def _finish(self) -> None:
         phase, self.phase = self.phase, Phase.ENDED
+        self.ctx.forget(self.call_id)
         self.media.cancel_background()
         for leg in list(self.offers.values()):
             leg.withdraw()

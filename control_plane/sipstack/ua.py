@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from control_plane.sipstack.dialog import Dialog, DialogId, DialogState, OutOfOrderRequest
 from control_plane.sipstack.exchange import (
@@ -60,6 +61,9 @@ class UserAgent:
         # Host names we route to without DNS (the core pair's Record-Route name); the owner
         # may update an entry when a host moves.
         self.hosts: dict[str, Peer] = hosts if hosts is not None else {}
+        # A Contact per dialog, by Call-ID (the call controller names the core pair and a
+        # session key so another replica can take the dialog); None: `contact()` as usual.
+        self.contact_for: Callable[[str], SipUri | None] | None = None
 
     async def start(self) -> None:
         """Bind the sockets and start the transaction layer."""
@@ -77,9 +81,13 @@ class UserAgent:
             raise RuntimeError("UserAgent.start() was not awaited")
         return self._layer
 
-    def contact(self, transport: str = "UDP") -> Address:
+    def contact(self, transport: str = "UDP", call_id: str | None = None) -> Address:
         """Our Contact (configurable: the controller may advertise a shared address);
         over TCP it says ;transport=tcp so that in-dialog requests come back over TCP."""
+        if call_id is not None and self.contact_for is not None:
+            chosen = self.contact_for(call_id)
+            if chosen is not None:
+                return Address(chosen)
         if self._contact_uri is not None:
             return Address(self._contact_uri)
         params = Params((("transport", "tcp"),)) if transport.upper() == "TCP" else Params()
@@ -189,7 +197,7 @@ class UserAgent:
             status,
             reason,
             to_tag=incoming.to_tag,
-            contact=(self.contact(incoming.peer.transport),) if creates else (),
+            contact=(self.contact(incoming.peer.transport, request.call_id),) if creates else (),
             headers=headers,
             body=body,
         )
@@ -219,15 +227,16 @@ class UserAgent:
     ) -> SipRequest:
         """A request outside any dialog, from us (fresh Call-ID and From tag)."""
         me = Address(SipUri(host=self.transport.host, user=self.user, port=self.transport.port))
+        call_id = new_call_id(self.transport.host)
         return SipRequest(
             method=method,
             uri=uri,
             via=(self.via(uri.transport),),
             from_=me.with_tag(new_tag()),
             to=to or Address(uri),
-            call_id=new_call_id(self.transport.host),
+            call_id=call_id,
             cseq=CSeq(1, method),
-            contact=(self.contact(uri.transport),) if method == "INVITE" else (),
+            contact=(self.contact(uri.transport, call_id),) if method == "INVITE" else (),
             route=route,
             headers=headers,
             body=body,
@@ -349,7 +358,7 @@ class UserAgent:
     ) -> SipRequest:
         """A request inside `dialog` (BYE, INFO, re-INVITE…) with a fresh Via."""
         transport = self.peer_for(dialog.next_hop()).transport
-        contact = (self.contact(transport),) if method == "INVITE" else ()
+        contact = (self.contact(transport, dialog.call_id),) if method == "INVITE" else ()
         return dialog.create_request(
             method, self.via(transport), contact=contact, headers=headers, body=body
         )

@@ -1,0 +1,207 @@
+"""One active controller per center, the others standing by (a lease in the shared store).
+
+The active replica holds the center's lease, journals its ACD (`journal.py`) and keeps its
+calls (`keeper.py`). A standby answers OPTIONS (the cores keep it in their dispatcher set)
+and refuses new calls with 503 (the core hands them to the active one). When the active
+replica dies, its lease lapses within the TTL and a standby takes the center: it replays
+the ACD from the journal (every queued call keeps its place and arrival time), rebuilds
+the kept calls (dialogs, agent legs, phase), reconciles the two, binds the center's DTMF
+address (RTPengine reports digits there) and starts answering. Media never stopped:
+RTPengine holds it on its own; the cores route the calls' in-dialog requests to the new
+replica (calls/failover/contact.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from control_plane.acd.events import (
+    CallAbandoned,
+    CallArrived,
+    CallEnded,
+    Event,
+    OfferRejected,
+    TimerFired,
+)
+from control_plane.acd.model import CallState
+from control_plane.acd_store.errors import AcdStoreError, StoreUnavailable
+from control_plane.acd_store.partition import replay
+from control_plane.acd_store.ports import AcdStore, Lease
+from control_plane.calls.controller import CallController
+from control_plane.calls.failover.journal import JournaledDriver
+from control_plane.calls.failover.keeper import SessionKeeper
+from control_plane.calls.failover.sessions import restore
+from control_plane.calls.failover.snapshot import SessionSnapshot, SnapshotError
+from control_plane.calls.failover.store import SessionStore
+from control_plane.calls.phase import Phase
+
+log = structlog.get_logger(__name__)
+PARTITION = "center"
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """What one takeover found and did (logged, and read by tests)."""
+
+    replayed_events: int
+    restored_calls: int
+    unreadable_calls: int
+    reconciled: tuple[str, ...]
+    seconds: float
+
+
+class ReplicaRole:
+    """Holds or waits for the center's lease and switches the controller accordingly."""
+
+    def __init__(self, *, controller: CallController, store: AcdStore,
+                 sessions: SessionStore, replica_id: str,
+                 install: Callable[[JournaledDriver], Awaitable[None]],
+                 decided: Callable[..., None] | None = None, ttl_s: float = 3.0) -> None:
+        self.controller = controller
+        self.store = store
+        self.sessions = sessions
+        self.replica_id = replica_id
+        self._install = install
+        self._decided = decided
+        self.ttl_s = ttl_s
+        self.lease: Lease | None = None
+        self.driver: JournaledDriver | None = None
+        self.keeper: SessionKeeper | None = None
+        self.last_takeover: Takeover | None = None
+        self.active = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin: take the center if nobody holds it, else stand by."""
+        self.controller.active = False
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        period = self.ttl_s / 3
+        while True:
+            try:
+                if self.lease is None:
+                    lease = await self.store.acquire(PARTITION, self.replica_id, self.ttl_s)
+                    if lease is not None:
+                        await self._take(lease)
+                elif not await self.store.renew(self.lease, self.ttl_s):
+                    self._lost("lease expired")
+            except StoreUnavailable as exc:
+                log.warning("controller lease: store unavailable", error=str(exc))
+            except AcdStoreError:
+                log.exception("controller takeover failed; retrying")
+            await asyncio.sleep(period)
+
+    async def _take(self, lease: Lease) -> None:
+        started = time.monotonic()
+        snapshot = await self.store.load(PARTITION)
+        engine, rng = replay(snapshot, PARTITION, time.perf_counter)
+        driver = JournaledDriver(engine, store=self.store, lease=lease, seq=snapshot.last_seq,
+                                 rng=rng, on_command=self.controller.on_command,
+                                 on_decision=self._decided,
+                                 on_lease_lost=lambda: self._lost("journal fenced"))
+        driver.start()
+        keeper = SessionKeeper(self.sessions, owner=self.replica_id)
+        keeper.start()
+        self.lease, self.driver, self.keeper = lease, driver, keeper
+        await self._install(driver)  # the controller's context now uses this ACD
+        ctx = self.controller.ctx
+        assert ctx is not None
+        ctx.keeper = keeper
+        fresh = snapshot.checkpoint is None and not snapshot.entries
+        if fresh:
+            self.controller.login_agents()
+        restored, unreadable = await self._restore()
+        reconciled = self._reconcile()
+        driver.apply(TimerFired())  # whatever fell due while nobody held the center
+        self.controller.active = True
+        self.active.set()
+        self.last_takeover = Takeover(len(snapshot.entries), restored, unreadable,
+                                      reconciled, time.monotonic() - started)
+        log.warning("controller took the center", replica=self.replica_id,
+                    epoch=lease.epoch, replayed=len(snapshot.entries), calls=restored,
+                    unreadable=unreadable, reconciled=len(reconciled),
+                    seconds=round(self.last_takeover.seconds, 3))
+
+    async def _restore(self) -> tuple[int, int]:
+        ctx = self.controller.ctx
+        assert ctx is not None
+        restored = unreadable = 0
+        for call_id, blob in (await self.sessions.load_all()).items():
+            try:
+                snap = SessionSnapshot.decode(blob)
+                session = restore(ctx, snap)
+            except (SnapshotError, ValueError) as exc:
+                unreadable += 1
+                log.error("kept call unreadable; dropped", call_id=call_id, error=str(exc))
+                with contextlib.suppress(StoreUnavailable):
+                    await self.sessions.drop(call_id)
+                continue
+            self.controller.adopt(session)
+            restored += 1
+        return restored, unreadable
+
+    def _reconcile(self) -> tuple[str, ...]:
+        """Make the replayed ACD and the kept calls agree (the journal and the keeper are
+        written behind the calls, so a kill -9 may leave either a little behind)."""
+        assert self.driver is not None
+        state = self.driver.engine.state
+        sessions = self.controller.sessions
+        fixes: list[tuple[str, Event]] = []
+        known: set[str] = set()
+        for call in list(state.calls.values()):
+            base = call.ref.call.split("#", 1)[0]
+            known.add(call.ref.call)
+            session = sessions.get(base)
+            if call.state is CallState.ENDED:
+                continue
+            if session is None:  # never kept (not answered yet) or already over
+                event: Event = (CallEnded(call.ref) if call.state is CallState.CONNECTED
+                                else CallAbandoned(call.ref))
+                fixes.append((f"{call.ref.call}: no kept call, ended in the ACD", event))
+            elif call.state is CallState.OFFERED:  # its ringing leg died with the replica
+                for agent in state.agents.values():
+                    if agent.offer == call.seq:
+                        fixes.append((f"{call.ref.call}: offer to {agent.ref.agent} withdrawn",
+                                      OfferRejected(call.ref, agent.ref)))
+        for session in sessions.values():
+            if session.phase is Phase.QUEUED and session.ref.call not in known:
+                fixes.append((f"{session.ref.call}: queued again (journal tail lost)",
+                              CallArrived(session.ref, session.record.queue,
+                                          caller=session.caller)))
+        for why, event in fixes:
+            log.warning("takeover reconciles", why=why)
+            self.driver.apply(event)
+        return tuple(why for why, _ in fixes)
+
+    def _lost(self, why: str) -> None:
+        log.critical("controller lost the center; refusing new calls", replica=self.replica_id,
+                     why=why)
+        self.controller.active = False
+        self.active.clear()
+        self.lease = None
+
+    async def close(self, *, hand_over: bool = True) -> None:
+        """Stop; with `hand_over`, write what is pending and release the lease so a standby
+        takes over at once."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if hand_over and self.lease is not None:
+            if self.driver is not None:
+                await self.driver.flush()
+            if self.keeper is not None:
+                await self.keeper.flush()
+            with contextlib.suppress(AcdStoreError):
+                await self.store.release(self.lease)
+        if self.keeper is not None:
+            self.keeper.close()
+        if self.driver is not None:
+            self.driver.close()

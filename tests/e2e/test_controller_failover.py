@@ -1,0 +1,237 @@
+"""kill -9 of the active call controller: a standby replica takes the center over and keeps
+every call — connected (media never stops, either side can still hang up), queued (keeps
+its place) and in the IVR (still walks it) — with one CDR per call across both replicas.
+
+Real Kamailio tiers, RTPengine and Redis; the two controllers are separate processes
+(`python -m control_plane.calls`), the callers and the agent's softphone run here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from control_plane.calls.records_file import read_records
+from control_plane.runtime.stack import Stack
+from control_plane.sipstack.peer import Peer
+from control_plane.topology.control_planes import ControlPlaneNode
+from control_plane.topology.model import Topology
+from tests.callers import Caller, until
+from tests.phones import AgentPhone
+from tests.redis_server import RedisServer, redis_server
+from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
+
+CENTER = """
+domain = "cc.local"
+
+[[tenant]]
+id = "acme"
+language = "en"
+skills = ["tech"]
+
+[[tenant.queue]]
+id = "support"
+skills = [{ skill = "tech", min = 1 }]
+strategy = "top-down"
+ring_timeout_s = 8
+announce_period_s = 60
+max_wait_s = 600
+
+[[agent]]
+tenant = "acme"
+id = "alice"
+seat = "alice-fo"
+order = 1
+skills = { tech = 3 }
+
+[[route]]
+number = "4008000003"
+tenant = "acme"
+queue = "support"
+
+[[route]]
+number = "4008000001"
+tenant = "acme"
+flow = "main"
+
+[[flow]]
+tenant = "acme"
+name = "main"
+[flow.document]
+start = "menu"
+language = "en"
+[flow.document.nodes.menu]
+type = "menu"
+prompt = "main_menu"
+options = { "1" = "support" }
+timeout_s = 20
+retries = 5
+on_fail = "support"
+[flow.document.nodes.support]
+type = "queue"
+queue = "support"
+"""
+
+
+@dataclass
+class Replica:
+    """One controller process."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    state: Path
+    records: Path
+
+    def role(self) -> str:
+        """"active", "standby" or "" (not up yet)."""
+        return self.state.read_text().strip() if self.state.exists() else ""
+
+
+@dataclass
+class FailoverStack:
+    """Tiers with two controller replicas in dispatcher set 3, Redis, a center file."""
+
+    topo: Topology
+    stack: Stack
+    run_dir: Path
+    redis: RedisServer
+    password: str
+
+    def start_replica(self, name: str) -> Replica:
+        """Start a controller process for replica ``name``."""
+        state = self.run_dir / f"{name}.state"
+        records = self.run_dir / f"{name}.records.jsonl"
+        log = (self.run_dir / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "control_plane.calls", "--topology",
+             str(self.run_dir / "stack" / "topology.toml"), "--center",
+             str(self.run_dir / "center.toml"), "--prompts", str(self.run_dir / "prompts"),
+             "--records", str(records), "--replica", name, "--redis", self.redis.url,
+             "--state-file", str(state)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
+        return Replica(name, process, state, records)
+
+
+@pytest.fixture(scope="module")
+def failover_stack() -> Iterator[FailoverStack]:
+    topo = relocated_demo(free_prefix())
+    base = topo.nodes[0].address.rsplit(".", 1)[0]
+    first = replace(topo.control_plane, name="cp-1")
+    second = ControlPlaneNode(name="cp-2", address=f"{base}.8", port=first.port + 10,
+                              sip_port=first.sip_port, center_numbers=first.center_numbers)
+    topo = replace(topo, control_plane=first, control_plane_replicas=(second,))
+    run_dir = Path(tempfile.mkdtemp(prefix="cc-fo-", dir="/tmp"))
+    (run_dir / "center.toml").write_text(CENTER, encoding="utf-8")
+    stack = Stack(topo, run_dir / "stack", control_plane=False)
+    stack.start()
+    try:
+        (account,) = seat_accounts(["alice-fo"], tenant="acme")
+        stack.add_seats([account])
+        with redis_server(run_dir / "redis") as redis:
+            yield FailoverStack(topo, stack, run_dir, redis, account.password)
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def replicas(failover_stack: FailoverStack) -> AsyncIterator[tuple[Replica, Replica]]:
+    one = failover_stack.start_replica("cp-1")
+    started: list[Replica] = [one]
+    try:
+        await until(lambda: one.role() == "active", 60, "cp-1 active")
+        two = failover_stack.start_replica("cp-2")
+        started.append(two)
+        await until(lambda: two.role() == "standby", 60, "cp-2 standing by")
+        yield one, two
+    finally:
+        for replica in started:
+            if replica.process.poll() is None:
+                replica.process.send_signal(signal.SIGTERM)
+                try:
+                    replica.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    replica.process.kill()
+
+
+def _cdrs(*replicas: Replica) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {}
+    for replica in replicas:
+        for row in read_records(replica.records, "cdr"):
+            out.setdefault(str(row["call_id"]), []).append(row)
+    return out
+
+
+async def _flowing(*parties: object, packets: int = 25) -> None:
+    """Every party receives ``packets`` more RTP packets than it had."""
+    marks = [(p, p.rtp.mark()) for p in parties]  # type: ignore[attr-defined]
+    await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
+                "two-way RTP")
+
+
+async def test_kill_9_of_the_active_controller_keeps_every_call(
+        failover_stack: FailoverStack, replicas: tuple[Replica, Replica]) -> None:
+    one, two = replicas
+    topo = failover_stack.topo
+    city, county = topo.node("city-1"), topo.node("county-1")
+    edge = Peer(county.address, county.sip_port)
+    alice = await AgentPhone.open(seat_ip(topo, 191))
+    callers = [await Caller.open(seat_ip(topo, 192 + i), rtp_port=40100 + i) for i in range(3)]
+    try:
+        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
+                                    failover_stack.password) == 200
+        connected, queued, in_ivr = callers
+        assert (await connected.call("4008000003", topo.domain, edge)).status == 200
+        await until(lambda: alice.dialogs, 30, "alice answers the first caller")
+        await _flowing(connected, alice)
+        assert (await queued.call("4008000003", topo.domain, edge)).status == 200
+        assert (await in_ivr.call("4008000001", topo.domain, edge)).status == 200
+        await _flowing(queued, in_ivr)  # music and the menu prompt
+        await asyncio.sleep(1.0)  # the keeper and the journal write behind the calls
+
+        os.kill(one.process.pid, signal.SIGKILL)
+        one.process.wait(timeout=10)
+        await until(lambda: two.role() == "active", 15, "cp-2 takes the center")
+
+        # Media never stopped: RTPengine holds it without any controller.
+        await _flowing(connected, alice, queued, in_ivr)
+        # The IVR caller still walks the menu (its digits now reach cp-2).
+        await in_ivr.rtp.press("1")
+        # The agent hangs up the first call: the core takes the BYE to cp-2, which ends
+        # the caller's side too.
+        await alice.hang_up()
+        await until(lambda: not connected.connected, 30, "first caller hung up by cp-2")
+        # The queued caller kept its place: it reaches alice before the IVR caller.
+        await until(lambda: len(alice.dialogs) >= 2, 60, "alice gets the queued caller")
+        await _flowing(queued, alice)
+        await queued.hang_up()
+        await until(lambda: len(alice.dialogs) >= 3, 60, "alice gets the IVR caller")
+        await _flowing(in_ivr, alice)
+        await in_ivr.hang_up()
+
+        def all_written() -> dict[str, list[dict[str, object]]] | None:
+            cdrs = _cdrs(one, two)
+            return cdrs if len(cdrs) == 3 else None
+
+        cdrs = await until(all_written, 30, "three CDRs")
+        ids = {c.invite.request.call_id for c in callers if c.invite is not None}
+        assert set(cdrs) == ids
+        assert all(len(rows) == 1 for rows in cdrs.values()), "one CDR per call"
+        first = cdrs[connected.invite.request.call_id][0]  # type: ignore[union-attr]
+        assert first["agent"] == "alice" and first["hangup_cause"] == "agent"
+        order = [cdrs[c.invite.request.call_id][0] for c in (queued, in_ivr)]  # type: ignore[union-attr]
+        assert all(row["agent"] == "alice" for row in order)
+    finally:
+        for caller in callers:
+            await caller.close()
+        await alice.close()
