@@ -48,7 +48,7 @@ def _seats(session: Session, tenant: str) -> dict[int, str]:
             for agent_id, extension, user in session.execute(
                 select(m.Agent.id, m.Agent.extension, m.Seat.sip_username)
                 .outerjoin(m.Seat, m.Seat.id == m.Agent.seat_id)
-                .where(m.Agent.tenant == tenant)).tuples()}
+                .where(m.Agent.tenant == tenant))}
 
 
 def _queue(q: QueueRecord, names: dict[int, str]) -> QueueRow:
@@ -68,15 +68,16 @@ def _queue(q: QueueRecord, names: dict[int, str]) -> QueueRow:
 
 
 def _routes(session: Session, tenant: str) -> dict[str, RouteRow]:
-    queues = dict(session.execute(select(m.Queue.id, m.Queue.name)
-                                  .where(m.Queue.tenant == tenant)).tuples())
-    flows = dict(session.execute(select(m.IvrFlow.id, m.IvrFlow.name)
-                                 .where(m.IvrFlow.tenant == tenant)).tuples())
+    # Comprehensions, not dict(result): a result is not a mapping.
+    queues = {i: name for i, name in session.execute(
+        select(m.Queue.id, m.Queue.name).where(m.Queue.tenant == tenant))}
+    flows = {i: name for i, name in session.execute(
+        select(m.IvrFlow.id, m.IvrFlow.name).where(m.IvrFlow.tenant == tenant))}
     routes: dict[str, RouteRow] = {}
     for number, route in session.execute(
             select(m.Did.number, m.InboundRoute)
             .join(m.InboundRoute, m.InboundRoute.did_id == m.Did.id)
-            .where(m.Did.tenant == tenant)).tuples():
+            .where(m.Did.tenant == tenant)):
         kind = route.target_kind
         target = int(getattr(route, ROUTE_TARGET_COLUMNS[kind]))
         name = flows.get(target) if kind == "ivr" else \
@@ -91,4 +92,4 @@ def _flows(session: Session, tenant: str) -> dict[str, FlowRow]:
             for name, version, document in session.execute(
                 select(m.IvrFlow.name, m.IvrFlowVersion.version, m.IvrFlowVersion.document)
                 .join(m.IvrFlowVersion, m.IvrFlowVersion.id == m.IvrFlow.active_version_id)
-                .where(m.IvrFlow.tenant == tenant)).tuples()}
+                .where(m.IvrFlow.tenant == tenant))}
