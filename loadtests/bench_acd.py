@@ -29,19 +29,21 @@ other processes taking the shared core for a while), the all-rounds figures are 
 - `acd_growth`: decisions/s per agent count; `acd_growth_ok` checks every size against
   log-linear growth from 100 agents (cost(n)/cost(100) ≤ ln n / ln 100, with 15 % for noise).
 
-With `--gc-freeze`, each state is moved to the collector's permanent generation once built
-(`gc.collect(); gc.freeze()`), as a long-running adapter's composition root does after warm-up:
-the cyclic collector then stops re-scanning the 10,000 agents and their queues on every
-generation-2 pass. The collector stays on for everything allocated afterwards. The JSON says
-`gc_frozen`; headline figures are the default run, without it.
+The garbage collector runs the control plane's own policy
+(`control_plane.runtime.gc_policy.apply_gc_policy`, which the service calls once its controller
+has loaded the configuration and logged in the configured agents): here it is called at the
+same point, once the centre (tenants, queues, logged-in agents) is built and before any call
+arrives, so the calls, records and commands of the measured loop are collected as they are in
+production. Each size starts from CPython's defaults again (`reset_gc_policy`), as a fresh
+process would. `--no-gc-policy` runs with CPython's defaults throughout (for comparisons; the
+JSON says `gc_policy`).
 
-Run with `python -m loadtests.bench_acd [--gc-freeze]` (or `make bench-acd`); the last line is
-JSON, also written to `loadtests/results/acd-<timestamp>.json`.
+Run with `python -m loadtests.bench_acd [--no-gc-policy]` (or `make bench-acd`); the last line
+is JSON, also written to `loadtests/results/acd-<timestamp>.json`.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import random
@@ -56,6 +58,12 @@ from control_plane.acd import Engine
 from control_plane.acd.commands import OfferCall
 from control_plane.acd.events import CallEnded, Event, OfferAccepted
 from control_plane.acd.sim.bench_workload import Scale, Workload, scale_for
+from control_plane.runtime.gc_policy import (
+    DEFAULT_THRESHOLDS,
+    ENGINE_POLICY,
+    apply_gc_policy,
+    reset_gc_policy,
+)
 
 RESULTS = Path(__file__).parent / "results"
 CHECK_EVERY = 100
@@ -113,10 +121,10 @@ def percentile(values: list[float], p: float) -> float:
 class Bench(Workload):
     """One steady state, driven and timed."""
 
-    def __init__(self, scale: Scale, seed: int = 42, freeze: bool = False) -> None:
+    def __init__(self, scale: Scale, seed: int = 42, gc_policy: bool = True) -> None:
         super().__init__(Engine(random.Random(seed), clock=time.perf_counter), scale,
                          random.Random(seed))
-        self.freeze = freeze
+        self.gc_policy = gc_policy
         self.fig = Figures(scale.agents)
 
     def apply(self, event: Event) -> str | None:
@@ -147,12 +155,12 @@ class Bench(Workload):
     def run(self) -> Figures:
         """Build, then the measured loop."""
         built = time.perf_counter()
-        self.build()
+        self.build_centre()
+        if self.gc_policy:
+            apply_gc_policy()  # where the service calls it: configuration and agents loaded
+        self.build_traffic()
         fig = self.fig = Figures(self.scale.agents, eligible_per_agent=self.eligible_per_agent(),
                                  build_s=time.perf_counter() - built)
-        if self.freeze:
-            gc.collect()
-            gc.freeze()
         rng, target, skip = self.rng, self.scale.queued_calls, 0
         for i in range(self.scale.iterations):
             self.now += 0.002
@@ -213,26 +221,25 @@ def growth_check(results: dict[int, Figures]) -> tuple[dict[str, float], bool]:
 
 def main() -> int:
     """Run every scale, print the figures, end with one JSON line."""
-    freeze = "--gc-freeze" in sys.argv[1:]
+    policy = "--no-gc-policy" not in sys.argv[1:]
     plan = [(100, 20_000), (1_000, 20_000), (10_000, 60_000), (50_000, 20_000)]
     results: dict[int, Figures] = {}
     rss_at_10k = math.nan
     for agents, iterations in plan:
-        bench = Bench(scale_for(agents, iterations), freeze=freeze)
-        gc.collect()
+        reset_gc_policy()
+        bench = Bench(scale_for(agents, iterations), gc_policy=policy)
         results[agents] = fig = bench.run()
         report(bench, fig)
         if agents == 10_000:
             rss_at_10k = rss_mb()
             print(f"        RSS with the 10,000-agent state: {rss_at_10k:.1f} MiB", flush=True)
         del bench
-        gc.unfreeze()
-        gc.collect()
-    idle = Bench(scale_for(10_000, 60_000, idle=True), freeze=freeze)
+    reset_gc_policy()
+    idle = Bench(scale_for(10_000, 60_000, idle=True), gc_policy=policy)
     idle_fig = idle.run()
     report(idle, idle_fig)
     del idle
-    gc.unfreeze()
+    reset_gc_policy()
     main, arrival = results[10_000], idle_fig
     ratios, growth_ok = growth_check(results)
     summary = {
@@ -254,7 +261,9 @@ def main() -> int:
         "acd_growth_ok": growth_ok,
         "acd_targets_met": main.decisions_per_s >= 50_000 and main.p99_us < 100
         and rss_at_10k < 150 and growth_ok,
-        "gc_frozen": freeze,
+        "gc_policy": "engine" if policy else "cpython-default",
+        "gc_thresholds": [ENGINE_POLICY.gen0, ENGINE_POLICY.gen1, ENGINE_POLICY.gen2] if policy
+        else list(DEFAULT_THRESHOLDS),
         "python": sys.version.split()[0],
     }
     line = json.dumps(summary, sort_keys=True)

@@ -97,6 +97,11 @@ class Workload:
 
     def build(self) -> None:
         """Tenants, skills, queues, agents, then arrivals until the backlog is reached."""
+        self.build_centre()
+        self.build_traffic()
+
+    def build_centre(self) -> None:
+        """What a controller loads at start-up: tenants, skills, queues, logged-in agents."""
         s, rng = self.scale, self.rng
         strategies = sorted(STRATEGIES)
         per_tenant = s.skills // len(TENANTS)
@@ -125,6 +130,10 @@ class Workload:
             profile = AgentProfile(skills, order=a, weight=rng.uniform(0.5, 2))
             ref = AgentRef(TENANTS[a % len(TENANTS)], f"a{a}")
             assert self.engine.apply(AgentLoggedIn(ref, profile), 0).ok
+
+    def build_traffic(self) -> None:
+        """Calls: the busy agents' connected calls, then arrivals until the backlog is held."""
+        s, rng = self.scale, self.rng
         for _ in range(3 * s.agents if s.idle_agents else 0):
             if len(self.connected) >= s.agents - s.idle_agents:
                 break
