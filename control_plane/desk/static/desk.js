@@ -1,5 +1,6 @@
 // The agent desk: state buttons over the REST actions, the ringing offer with its screen
-// pop and the current call from the live socket's "desk" channel, disposition and notes.
+// pop and the current call from the live socket's "desk" channel, call controls (answer,
+// hold, resume, transfer, hang up) carried out by the call controller, disposition and notes.
 "use strict";
 
 (() => {
@@ -75,6 +76,35 @@
     }
   }
 
+  /** The call controls follow the call: answer while ringing; hold or resume, transfer and
+   * hang up while connected (resume only on hold). */
+  function renderControls() {
+    const call = ui.call;
+    const held = Boolean(call && call.onHold);
+    $("offer-answer").disabled = !ui.offer;
+    $("call-hold").disabled = !call || held;
+    $("call-resume").disabled = !call || !held;
+    $("call-hangup").disabled = !call;
+    $("call-transfer").disabled = !call;
+    $("call-hold-state").hidden = !held;
+    $("call-info").dataset.hold = held ? "held" : "talking";
+  }
+
+  function setHold(callId, held) {
+    if (ui.call && ui.call.event.call_id === callId) ui.call.onHold = held;
+    renderControls();
+  }
+
+  /** One call control through the API; the reply (or the error with its id) shows at once. */
+  async function control(callId, action, body) {
+    clearError();
+    try {
+      const done = await api("POST",
+        `/api/v1/agent/calls/${encodeURIComponent(callId)}/${action}`, body);
+      return done;
+    } catch (err) { fail(err); return null; }
+  }
+
   function showOffer(event, pop) {
     ui.offer = { event, pop, ringStart: Date.now() };
     ui.pops.set(event.call_id, pop);
@@ -82,6 +112,7 @@
     $("offer-queue").textContent = event.queue || "";
     renderPop($("pop"), pop);
     $("offer").hidden = false;
+    renderControls();
   }
 
   function hideOffer(callId) {
@@ -89,10 +120,11 @@
       ui.offer = null;
       $("offer").hidden = true;
     }
+    renderControls();
   }
 
   function showCall(event) {
-    ui.call = { event, start: Date.now() };
+    ui.call = { event, start: Date.now(), onHold: false };
     ui.lastCall = event;
     $("call-none").hidden = true;
     $("call-info").hidden = false;
@@ -101,12 +133,14 @@
     $("call-id").textContent = event.call_id;
     renderPop($("call-pop"), ui.pops.get(event.call_id));
     prepareDisposition(event.call_id);
+    renderControls();
   }
 
   function endCall(event) {
     if (ui.call && ui.call.event.call_id === event.call_id) ui.call = null;
     $("call-timer").textContent = "";
     if (!ui.call) { $("call-none").hidden = false; $("call-info").hidden = true; }
+    renderControls();
   }
 
   function prepareDisposition(callId) {
@@ -130,6 +164,9 @@
       case "call.offer_ended": hideOffer(ev.call_id); break;
       case "call.connected": hideOffer(ev.call_id); showCall(ev); break;
       case "call.ended": hideOffer(ev.call_id); endCall(ev); break;
+      case "call.held": setHold(ev.call_id, true); break;
+      case "call.resumed": setHold(ev.call_id, false); break;
+      case "call.transferred": if (ev.data.kind === "blind") endCall(ev); break;
       case "agent.state": applyStatus(ev.data); loadStats(); break;
       default: break;
     }
@@ -206,6 +243,32 @@
     $("end-wrap").addEventListener("click", () => act("/api/v1/agent/wrap-up/end"));
     $("pause").addEventListener("click",
       () => act("/api/v1/agent/pause", { reason: $("pause-reason").value }));
+    $("offer-answer").addEventListener("click", async () => {
+      if (ui.offer) await control(ui.offer.event.call_id, "answer");
+    });
+    $("call-hold").addEventListener("click", async () => {
+      if (!ui.call) return;
+      const done = await control(ui.call.event.call_id, "hold");
+      if (done) setHold(done.call_id, done.on_hold);
+    });
+    $("call-resume").addEventListener("click", async () => {
+      if (!ui.call) return;
+      const done = await control(ui.call.event.call_id, "resume");
+      if (done) setHold(done.call_id, done.on_hold);
+    });
+    $("call-hangup").addEventListener("click", async () => {
+      if (!ui.call) return;
+      const event = ui.call.event;
+      if (await control(event.call_id, "hangup")) endCall(event);
+    });
+    $("transfer").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!ui.call) return;
+      const event = ui.call.event;
+      const done = await control(event.call_id, "transfer",
+        { kind: $("transfer-kind").value, target: $("transfer-target").value.trim() });
+      if (done) endCall(event);  // blind: the caller is no longer ours
+    });
     $("disposition").addEventListener("submit", async (e) => {
       e.preventDefault();
       clearError();
@@ -228,6 +291,7 @@
       if (ui.call) $("call-timer").textContent = Live.duration((Date.now() - ui.call.start) / 1000);
     }, 1000);
     renderState();
+    renderControls();
     if (Live.token()) start().catch((err) => { $("login").hidden = false; fail(err); });
     else $("login").hidden = false;
   }

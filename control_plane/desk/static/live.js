@@ -29,6 +29,9 @@ const Live = (() => {
       name: "Name", team: "Team", since: "Time in state", calls: "Calls",
       acdUnavailable: "No ACD attached to this control plane: figures unavailable",
       matches: "customers share this number",
+      answer: "Answer", hold: "Hold", resume: "Resume", hangup: "Hang up",
+      transfer: "Transfer", transferTo: "Transfer to", toQueue: "Queue", toSeat: "Seat",
+      toNumber: "Number", onHold: "On hold: the caller hears music",
     },
     zh: {
       login: "登录", logout: "退出", tenant: "租户", user: "用户名", password: "密码",
@@ -52,6 +55,9 @@ const Live = (() => {
       name: "姓名", team: "班组", since: "状态时长", calls: "通话",
       acdUnavailable: "此控制面未接入 ACD：无实时数据",
       matches: "位客户共用此号码",
+      answer: "接听", hold: "保持", resume: "恢复通话", hangup: "挂断",
+      transfer: "转接", transferTo: "转接到", toQueue: "队列", toSeat: "坐席",
+      toNumber: "号码", onHold: "保持中：来电方正在听音乐",
     },
   };
 
