@@ -92,7 +92,7 @@ class CallMediaFailed(ApiError):
 _BY_ID: dict[str, type[ApiError]] = {cls.error_id: cls for cls in (
     CallNotFound, CallWrongState, TransferTargetUnknown, RemoteAnswerUnavailable,
     RemoteAnswerRefused, RemoteAnswerUnanswered, CallMediaFailed)}
-_ERRORS = (CallNotFound, CallWrongState, CallMediaFailed, DependencyUnavailable)
+_ERRORS = (CallNotFound, CallWrongState, CallMediaFailed, DependencyUnavailable, InvalidBody)
 _ANSWER_ERRORS = (*_ERRORS, RemoteAnswerUnavailable, RemoteAnswerRefused,
                   RemoteAnswerUnanswered)
 _TRANSFER_ERRORS = (*_ERRORS, TransferTargetUnknown)
