@@ -399,4 +399,15 @@ async def test_the_operator_picks_the_tenant(served: Served, browser: Browser) -
     skills = await served.call("root", "GET", "/api/v1/skills?tenant=globex")
     assert [s["name"] for s in skills["items"]] == ["globex-only"]
     assert (await served.call("adam", "GET", "/api/v1/skills"))["total"] == 0
+    # Logged out elsewhere (every token of the user ends): the page asks for a login again.
+    await served.call("root", "POST", "/api/v1/auth/logout", status=204)
+    await page.click("#nav-queues")
+    await page.wait_for_selector("#login:not([hidden])")
+    assert await page.get_attribute("#error", "data-error-id") == "auth.token_revoked"
+    assert await page.is_hidden("#view")
+    await page.fill("#login-user", "root")
+    await page.fill("#login-password", PASSWORD)
+    await page.click("#login button[type=submit]")
+    await page.wait_for_selector(
+        "#view[data-section='queues'] #list-queues tr[data-name='globex-secret']")
     assert not problems, problems

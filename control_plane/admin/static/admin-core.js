@@ -47,6 +47,12 @@ const Admin = (() => {
     box.dataset.errorId = err.id || "error";
     box.dataset.field = (err.details && err.details.field) || "";
     $("notice").hidden = true;
+    if (err.status === 401) {
+      // The session ended (expired, logged out elsewhere): log in again, nothing shown.
+      $("login").hidden = false;
+      $("nav").hidden = true;
+      $("view").hidden = true;
+    }
   }
 
   function notify(text) {

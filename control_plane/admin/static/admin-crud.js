@@ -10,8 +10,8 @@ const Crud = (() => {
 
   const rowName = (row) => row.name || row.number || row.code || row.sip_username || `#${row.id}`;
 
-  function shown(field, row) {
-    if (field.show) return field.show(row);
+  function shown(field, row, names) {
+    if (field.show) return field.show(row, names);
     const v = row[field.name];
     if (v === null || v === undefined) return "–";
     if (typeof v === "boolean") return v ? "yes" : "no";
@@ -96,25 +96,28 @@ const Crud = (() => {
       async function load(from) {
         try {
           const page = await call("GET", `${res.path}?limit=${pager.limit()}&offset=${from}`);
+          // Names of the rows this list refers to by id (an agent's seat and team).
+          const names = res.names ? await res.names() : {};
           offset = page.offset;
           const head = el("tr", {}, ...res.columns.map((f) => el("th", { scope: "col" }, f.label)),
             el("th", { scope: "col" }, el("span", { class: "muted" }, "Actions")));
           table.replaceChildren(el("thead", {}, head), el("tbody", {},
-            ...page.items.map((row) => line(row))));
+            ...page.items.map((row) => line(row, names))));
           pager.show(page);
         } catch (err) { fail(err); }
       }
 
-      function line(row) {
+      function line(row, names) {
         const tr = el("tr", { "data-id": row.id, "data-name": rowName(row) },
-          ...res.columns.map((f) => el("td", { "data-field": f.name }, shown(f, row))));
+          ...res.columns.map((f) => el("td", { "data-field": f.name }, shown(f, row, names))));
         const actions = el("td", { class: "actions" });
         if (writable) {
           const edit = el("button", { type: "button", class: "secondary",
                                       "aria-label": `Edit ${res.noun} ${rowName(row)}` }, "Edit");
           edit.addEventListener("click", () => { clear(); fill(row).catch(fail); });
           const del = el("button", { type: "button", class: "secondary",
-                                     "aria-label": `Delete ${res.noun} ${rowName(row)}` }, "Delete");
+                                     "aria-label": `Delete ${res.noun} ${rowName(row)}` },
+            "Delete");
           del.addEventListener("click", () => remove(row));
           actions.append(edit, del);
         }

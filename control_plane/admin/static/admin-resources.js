@@ -12,6 +12,7 @@ const Resources = (() => {
   const int = (name, label, extra = {}) => ({ name, label, type: "int", ...extra });
   const named = [text("name", "Name", { required: true })];
   const col = (name, label, show) => ({ name, label, show });
+  const nameOf = (names, id) => (id ? names.get(id) || `#${id}` : "–");
 
   const QUEUE = [
     ...named,
@@ -73,7 +74,12 @@ const Resources = (() => {
       } },
     { key: "agents", title: "Agents", noun: "agent", path: "/api/v1/agents",
       read: "agents.read", write: "agents.write", fields: AGENT,
-      columns: [AGENT[0], AGENT[1], AGENT[2], AGENT[3], AGENT[6]],
+      names: async () => ({ seat: new Map(await AGENT[2].choices()),
+                            team: new Map(await AGENT[3].choices()) }),
+      columns: [AGENT[0], AGENT[1],
+        col("seat_id", "Seat", (a, n) => nameOf(n.seat, a.seat_id)),
+        col("team_id", "Team", (a, n) => nameOf(n.team, a.team_id)),
+        AGENT[6]],
       details: (a, box) => Links.editor({ key: "agent-skills", title: "Skills",
         path: `/api/v1/agents/${a.id}/skills`, targets: "/api/v1/skills",
         targetKey: "skill_id", amount: { name: "proficiency", label: "Proficiency",

@@ -28,12 +28,11 @@
     const page = await Live.api("GET", "/api/v1/tenants?limit=200");
     $("tenant").replaceChildren(...page.items.map((t) => el("option", { value: t.id },
       `${t.name} (${t.id})`)));
-    state.tenant = page.items.length ? page.items[0].id : null;
+    // After a new login the tenant picked before stays picked.
+    const ids = page.items.map((t) => t.id);
+    if (!ids.includes(state.tenant)) state.tenant = ids.length ? ids[0] : null;
+    $("tenant").value = state.tenant || "";
     $("tenant-pick").hidden = false;
-    $("tenant").addEventListener("change", () => {
-      state.tenant = $("tenant").value;
-      show().catch(fail);
-    });
   }
 
   async function start() {
@@ -43,6 +42,7 @@
       + (me.user.tenant ? ` · ${me.user.tenant}` : " · operator");
     $("login").hidden = true;
     $("signout").hidden = false;
+    $("denied").hidden = true;
     if (!ADMIN.some(can)) {
       $("denied").hidden = false;
       $("denied-text").textContent = `Not allowed: the role ${me.user.role} does not `
@@ -62,10 +62,15 @@
     }));
     $("nav").hidden = false;
     $("view").hidden = false;
-    window.addEventListener("hashchange", () => show().catch(fail));
     await show();
   }
 
+  $("tenant").addEventListener("change", () => {
+    state.tenant = $("tenant").value;
+    show().catch(fail);
+  });
+  // Registered once: a second login after an expired session must not show sections twice.
+  window.addEventListener("hashchange", () => { if (visible.length) show().catch(fail); });
   $("login").addEventListener("submit", async (e) => {
     e.preventDefault();
     Admin.clear();

@@ -116,7 +116,8 @@ const IvrBuilder = (() => {
           ui.error.text));
       }
       for (const link of IvrModel.links(node)) {
-        const label = `${IvrModel.SLOT_LABELS[link.table || link.key]}${link.table ? ` ${link.key}` : ""}`;
+        const word = IvrModel.SLOT_LABELS[link.table || link.key];
+        const label = link.table ? `${word} ${link.key}` : word;
         const slotId = `${id}-${link.table || "slot"}-${link.key}`;
         const extra = [];
         if (link.table) {
@@ -194,7 +195,8 @@ const IvrBuilder = (() => {
                                       "aria-label": `Open version ${v.version}` }, "Open");
         openIt.addEventListener("click", () => load(v.version).catch(fail));
         const activate = el("button", { type: "button",
-                                        "aria-label": `Activate version ${v.version}` }, "Activate");
+                                        "aria-label": `Activate version ${v.version}` },
+          "Activate");
         activate.addEventListener("click", async () => {
           clear();
           try {
