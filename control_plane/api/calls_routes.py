@@ -11,10 +11,18 @@ import time
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from control_plane.api.errors import ApiError, DependencyUnavailable, ResourceNotFound
+from control_plane.acd.model import AgentRef
+from control_plane.api.agent_routes import own_agent
+from control_plane.api.errors import (
+    ApiError,
+    DependencyUnavailable,
+    PermissionDenied,
+    ResourceNotFound,
+)
 from control_plane.api.routes import RouteTable, body, principal, reply
 from control_plane.auth.permissions import Role
 from control_plane.auth.principal import Principal
+from control_plane.calls.mixing_leg import conference
 from control_plane.calls.service import CallControllerService
 from control_plane.calls.session import CallSession
 from control_plane.calls.supervision import MODES, MonitorError, monitor
@@ -22,6 +30,7 @@ from control_plane.calls.supervision import MODES, MonitorError, monitor
 ROUTES = RouteTable()
 CALLS: web.AppKey[CallControllerService | None] = web.AppKey("calls")
 SEAT = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+TARGET = r"^[A-Za-z0-9+][A-Za-z0-9._+-]{0,63}$"  # a seat or a number
 
 
 class MonitorRefused(ApiError):
@@ -123,4 +132,42 @@ async def monitor_call(request: web.Request) -> web.Response:
     except MonitorError as exc:
         raise MonitorRefused(str(exc), details={"reason": exc.error_id}) from exc
     return reply(MonitorStarted(call_id=session.call_id, seat=wanted.seat, mode=wanted.mode),
+                 status=201)
+
+
+class ConferenceRequest(BaseModel):
+    """Add a third party to the agent's own connected call: a seat or a number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(min_length=1, max_length=64, pattern=TARGET)
+
+
+class ConferenceStarted(BaseModel):
+    """The third party answered: caller, agent and guest hear each other."""
+
+    call_id: str
+    target: str
+
+
+@ROUTES.post(r"/api/v1/agent/calls/{call_id:[^/]+}/conference", permission="agents.state",
+             summary="Add a third party to your call (three-way conference)",
+             tags=("agent desk",), body=ConferenceRequest, response=ConferenceStarted,
+             status=201,
+             errors=(MonitorRefused, ResourceNotFound, PermissionDenied, DependencyUnavailable))
+async def conference_call(request: web.Request) -> web.Response:
+    """Ring ``target`` on a leg of the call's mixing bridge; 201 once it answered. It
+    ends when the guest hangs up (caller and agent go on talking) or the call ends."""
+    tenant, agent_id = own_agent(principal(request))
+    wanted = body(request, ConferenceRequest)
+    session = _service(request).controller.sessions.get(request.match_info["call_id"])
+    leg = session.agent_leg if session is not None else None
+    if (session is None or session.route.tenant != tenant or leg is None
+            or leg.agent != AgentRef(tenant, str(agent_id))):
+        raise ResourceNotFound("no such live call of yours")  # others' calls stay unseen
+    try:
+        await conference(session, wanted.target)
+    except MonitorError as exc:
+        raise MonitorRefused(str(exc), details={"reason": exc.error_id}) from exc
+    return reply(ConferenceStarted(call_id=session.call_id, target=wanted.target),
                  status=201)

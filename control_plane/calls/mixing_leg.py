@@ -1,4 +1,4 @@
-"""Whisper and barge: caller, agent and supervisor through our own mixing bridge.
+"""Whisper, barge and the agent's three-way conference through our own mixing bridge.
 
 RTPengine 10.5 does not mix, so the controller runs a small G.711 bridge
 (control_plane/media/mixer) and makes it the far side of every leg; RTPengine still anchors
@@ -6,15 +6,16 @@ each one. X = the caller's call, C = caller tag, B = the one far-side tag (sessi
 
 Start (the ng sequence, verified against RTPengine 10.5 by tests/e2e/test_supervision.py):
 1. The bridge opens a port per party, all in the caller's negotiated G.711 law.
-2. Supervisor: ``offer {X-mix-sup, from-tag mixer, sdp: bridge}`` → INVITE the
-   supervisor's seat with it; their 200 → ``answer {X-mix-sup, mixer, seat}`` → the
-   RTPengine port the bridge sends the supervisor's mix to.
+2. Third party (the supervisor, or the agent's conference guest: a seat or a number):
+   ``offer {X-mix-sup, from-tag mixer, sdp: bridge}`` → INVITE the third party with it;
+   their 200 → ``answer {X-mix-sup, mixer, seat}`` → the RTPengine port the bridge sends
+   the third party's mix to.
 3. Agent: ``offer {X-mix-agent, from-tag mixer, sdp: bridge}`` → re-INVITE the agent
    (their own dialog; the agent moves off X); 200 → ``answer {X-mix-agent, mixer, seat}``.
 4. Caller: ``answer {X, from-tag C, to-tag B, sdp: bridge}`` — the same fixed tag B, so
    RTPengine keeps the caller's port: the caller gets NO re-INVITE; the bridge sends the
    caller's mix to X's B-side port (the SDP the agent was first offered).
-End (the supervisor hangs up): re-INVITE the agent with X's B-side SDP again,
+End (the third party hangs up): re-INVITE the agent with X's B-side SDP again,
 ``answer {X, C, B, sdp: agent}``, ``delete`` the two bridge calls, close the bridge.
 """
 
@@ -45,13 +46,16 @@ log = structlog.get_logger(__name__)
 SDP = (("Content-Type", "application/sdp"),)
 BRIDGE_TAG: Final = "mixer"
 SEAT_TAG: Final = "seat"
-PARTIES: Final = ("caller", "agent", "supervisor")
+PARTIES: Final = ("caller", "agent", "third")  # third: the supervisor or the guest
+_EVERYONE: Final = {name: frozenset(PARTIES) - {name} for name in PARTIES}
 HEARS: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
     # The caller must not hear the supervisor coach the agent.
-    "whisper": {"caller": frozenset({"agent"}), "agent": frozenset({"caller", "supervisor"}),
-                "supervisor": frozenset({"caller", "agent"})},
-    "barge": {name: frozenset(PARTIES) - {name} for name in PARTIES},
+    "whisper": {"caller": frozenset({"agent"}), "agent": frozenset({"caller", "third"}),
+                "third": frozenset({"caller", "agent"})},
+    "barge": _EVERYONE,
+    "conference": _EVERYONE,
 }
+SUPERVISOR_MODES: Final = ("whisper", "barge")
 _C_LINE = re.compile(r"^c=IN IP4 (\S+)", re.MULTILINE)
 _M_LINE = re.compile(r"^m=audio (\d+)", re.MULTILINE)
 
@@ -88,12 +92,14 @@ def bridge_sdp(host: str, port: int, codec: str) -> str:
 
 
 class MixLeg(AgentLeg):
-    """A supervisor whispering to the agent or barging in (see the module docstring)."""
+    """A supervisor whispering to the agent or barging in, or the agent's conference guest
+    (see the module docstring); ``seat`` is the third party."""
 
-    def __init__(self, session: CallSession, supervisor: str, mode: str) -> None:
-        super().__init__(session, AgentRef(session.route.tenant, f"supervisor:{supervisor}"),
-                         supervisor)
+    def __init__(self, session: CallSession, third: str, mode: str) -> None:
+        role = "conference" if mode == "conference" else "supervisor"
+        super().__init__(session, AgentRef(session.route.tenant, f"{role}:{third}"), third)
         self.mode = mode
+        self.who = "conference guest" if mode == "conference" else "supervisor"
         self.bridge: MixingBridge | None = None
         self.media_calls: list[str] = []  # the ng calls the bridge's legs live in
         self.moved: AgentLeg | None = None  # the agent leg re-INVITEd onto the bridge
@@ -107,7 +113,7 @@ class MixLeg(AgentLeg):
         self.mode = mode
         if self.bridge is not None:
             self.bridge.set_hears(HEARS[mode])
-        self.session.record.note(f"supervisor {self.seat} switched to {mode}")
+        self.session.record.note(f"{self.who} {self.seat} switched to {mode}")
 
     async def _run(self) -> None:
         try:
@@ -134,7 +140,7 @@ class MixLeg(AgentLeg):
         bridge.set_hears(HEARS[self.mode])
         bridge.start()
         sup_call = f"{session.call_id}-mix-sup"
-        offered = await self._offer(sup_call, bridge_sdp(host, ports["supervisor"], codec))
+        offered = await self._offer(sup_call, bridge_sdp(host, ports["third"], codec))
         self.offered_sdp = offered
         request = ctx.ua.new_request(
             "INVITE", SipUri(host=ctx.center.domain, user=self.seat), headers=SDP,
@@ -145,10 +151,11 @@ class MixLeg(AgentLeg):
         self.status = response.status
         if not 200 <= response.status < 300 or self.withdrawn:
             self.dialog = self.out.dialog if 200 <= response.status < 300 else None
-            raise MonitorError("calls.monitor_unanswered",
-                               f"the supervisor's seat answered {response.status}")
+            unanswered = ("calls.conference_unanswered" if self.mode == "conference"
+                          else "calls.monitor_unanswered")
+            raise MonitorError(unanswered, f"the {self.who} answered {response.status}")
         self.dialog = self.out.dialog
-        bridge.connect("supervisor", await self._answer(sup_call, response))
+        bridge.connect("third", await self._answer(sup_call, response))
 
         agent_call = f"{session.call_id}-mix-agent"
         offered = await self._offer(agent_call, bridge_sdp(host, ports["agent"], codec))
@@ -164,7 +171,7 @@ class MixLeg(AgentLeg):
                                  == media_target(session.caller_answer_sdp)[1])
         bridge.connect("caller", media_target(self.agent_home_sdp))
         self.active = True
-        session.record.note(f"supervisor {self.seat} joined ({self.mode})")
+        session.record.note(f"{self.who} {self.seat} joined ({self.mode})")
 
     async def _offer(self, call_id: str, sdp: str) -> str:
         self.media_calls.append(call_id)
@@ -212,15 +219,15 @@ class MixLeg(AgentLeg):
             self.bridge = None
         session.listeners.discard(self)
         if self.error is None:
-            session.record.note(f"supervisor {self.seat} left")
+            session.record.note(f"{self.who} {self.seat} left")
 
     def ended(self) -> None:
-        """The supervisor hung up: the caller and agent talk directly again."""
+        """The third party hung up: the caller and agent talk directly again."""
         self.dialog = None
         self.session.spawn(self._stop(restore=True))
 
     def hang_up(self) -> None:
-        """BYE (or CANCEL) the supervisor; when the call ends, release the bridge beyond it."""
+        """BYE (or CANCEL) the third party; when the call ends, release the bridge."""
         if self.dialog is None and self.out is not None and not self.out.final.done():
             self.withdraw()
         super().hang_up()
@@ -230,17 +237,20 @@ class MixLeg(AgentLeg):
             self.session.spawn(self._stop(restore=True))
 
 
-async def start_mixing(session: CallSession, supervisor_seat: str, mode: str) -> MixLeg:
-    """Whisper or barge from ``supervisor_seat``; a second request from the same seat
-    switches the mode; waits until every leg is on the bridge."""
+async def start_mixing(session: CallSession, third: str, mode: str) -> MixLeg:
+    """Whisper or barge from the supervisor's seat ``third`` (a second request from the
+    same seat switches the mode), or a conference with ``third``; waits until every leg
+    is on the bridge. One bridge per call: anyone else is refused ``calls.already_mixing``."""
     current = next((leg for leg in session.listeners if isinstance(leg, MixLeg)), None)
     if current is not None:
-        if current.seat != supervisor_seat:
+        same_kind = (current.mode in SUPERVISOR_MODES) == (mode in SUPERVISOR_MODES)
+        if current.seat != third or not same_kind:
             raise MonitorError("calls.already_mixing",
-                               f"supervisor {current.seat} is already on this call")
-        current.set_mode(mode)
+                               f"{current.who} {current.seat} is already on this call")
+        if current.mode != mode:
+            current.set_mode(mode)
         return current
-    leg = MixLeg(session, supervisor_seat, mode)
+    leg = MixLeg(session, third, mode)
     session.listeners.add(leg)
     leg.start()
     assert leg.task is not None
@@ -248,3 +258,11 @@ async def start_mixing(session: CallSession, supervisor_seat: str, mode: str) ->
     if leg.error is not None:
         raise leg.error
     return leg
+
+
+async def conference(session: CallSession, target: str) -> MixLeg:
+    """The connected agent adds ``target`` (a seat or a number): all three hear each
+    other until the guest hangs up (then caller and agent talk directly again)."""
+    if session.phase is not Phase.CONNECTED or session.agent_leg is None:
+        raise MonitorError("calls.not_connected", f"the call is {session.phase.value}")
+    return await start_mixing(session, target, "conference")
