@@ -117,14 +117,18 @@ def _connected_leg(session: CallSession, action: str) -> AgentLeg:
 async def hold(session: CallSession) -> CallView:
     """Music to the caller, the agent's audio blocked; hold time counted."""
     _connected_leg(session, "hold")
-    if session.on_hold:
+    if session.on_hold or session.media_blocked:  # (blocked: a hold is being set up)
         raise _wrong_state(session, "hold", "the call is already on hold")
+    session.media_blocked = True
     try:
         await session.ctx.ng.block_media(call_id=session.call_id, from_tag=session.far_tag)
     except (NgFailure, OSError, TimeoutError) as exc:
+        session.media_blocked = False
         raise DeskControlError("calls.media_failed", f"rtpengine refused to hold: {exc}",
                                action="hold") from exc
-    session.media_blocked = True
+    if session.agent_leg is None or session.ended.is_set():  # gone while we asked
+        await unblock(session)
+        raise _wrong_state(session, "hold", "the call changed meanwhile")
     session.hold_changed(True)
     session.record.note(f"agent {session.record.agent} held the call from the desk")
     session.media.start_music(language=session.language)

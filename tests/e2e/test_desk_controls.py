@@ -115,6 +115,9 @@ async def test_blind_transfer_to_a_queue_then_to_an_outside_number(
                                               {"kind": "queue", "target": "nowhere"})
         assert (status, body["error"]["id"]) == (400, "calls.transfer_target_unknown")
         status, body = await desk_api.control("alice", call_id, "transfer",
+                                              {"kind": "seat", "target": "nobody-e2e"})
+        assert (status, body["error"]["details"]["field"]) == (400, "target")
+        status, body = await desk_api.control("alice", call_id, "transfer",
                                               {"kind": "queue", "target": "support"})
         assert (status, body["phase"]) == (200, "queued"), body
         await until(lambda: first.dialog is None and len(alice.ended) > 0, within=5)
