@@ -7,11 +7,11 @@ each one. X = the caller's call, C = caller tag, B = the one far-side tag (sessi
 Start (the ng sequence, verified against RTPengine 10.5 by tests/e2e/test_supervision.py):
 1. The bridge opens a port per party, all in the caller's negotiated G.711 law.
 2. Third party (the supervisor, or the agent's conference guest: a seat or a number):
-   ``offer {X-mix-sup, from-tag mixer, sdp: bridge}`` → INVITE the third party with it;
-   their 200 → ``answer {X-mix-sup, mixer, seat}`` → the RTPengine port the bridge sends
+   ``offer {X-mix-<n>-third, from-tag mixer, sdp: bridge}`` → INVITE the third party with it;
+   their 200 → ``answer {X-mix-<n>-third, mixer, seat}`` → the RTPengine port the bridge sends
    the third party's mix to.
-3. Agent: ``offer {X-mix-agent, from-tag mixer, sdp: bridge}`` → re-INVITE the agent
-   (their own dialog; the agent moves off X); 200 → ``answer {X-mix-agent, mixer, seat}``.
+3. Agent: ``offer {X-mix-<n>-agent, from-tag mixer, sdp: bridge}`` → re-INVITE the agent
+   (their own dialog; the agent moves off X); 200 → ``answer {X-mix-<n>-agent, mixer, seat}``.
 4. Caller: ``answer {X, from-tag C, to-tag B, sdp: bridge}`` — the same fixed tag B, so
    RTPengine keeps the caller's port: the caller gets NO re-INVITE; the bridge sends the
    caller's mix to X's B-side port (the SDP the agent was first offered).
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
@@ -100,6 +101,8 @@ class MixLeg(AgentLeg):
         super().__init__(session, AgentRef(session.route.tenant, f"{role}:{third}"), third)
         self.mode = mode
         self.who = "conference guest" if mode == "conference" else "supervisor"
+        # Fresh ng call ids each time: a deleted call lingers for RTPengine's delete-delay.
+        self.token = secrets.token_hex(3)
         self.bridge: MixingBridge | None = None
         self.media_calls: list[str] = []  # the ng calls the bridge's legs live in
         self.moved: AgentLeg | None = None  # the agent leg re-INVITEd onto the bridge
@@ -139,7 +142,7 @@ class MixLeg(AgentLeg):
         ports = {name: await bridge.add(name, codec=codec) for name in PARTIES}
         bridge.set_hears(HEARS[self.mode])
         bridge.start()
-        sup_call = f"{session.call_id}-mix-sup"
+        sup_call = f"{session.call_id}-mix-{self.token}-third"
         offered = await self._offer(sup_call, bridge_sdp(host, ports["third"], codec))
         self.offered_sdp = offered
         request = ctx.ua.new_request(
@@ -157,7 +160,7 @@ class MixLeg(AgentLeg):
         self.dialog = self.out.dialog
         bridge.connect("third", await self._answer(sup_call, response))
 
-        agent_call = f"{session.call_id}-mix-agent"
+        agent_call = f"{session.call_id}-mix-{self.token}-agent"
         offered = await self._offer(agent_call, bridge_sdp(host, ports["agent"], codec))
         self.agent_home_sdp = agent.offered_sdp
         reply = await self._reinvite(agent, offered)
