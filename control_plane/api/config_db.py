@@ -59,7 +59,9 @@ class ConfigDb:
             def before_flush(s: Session, *_: Any) -> None:
                 _touched(s, touched)
             event.listen(session, "before_flush", before_flush)
-            with session.begin(), translated():
+            # translated() outside begin(): a COMMIT that fails (the server gone between
+            # the last statement and the commit) is a typed error too, not a 500.
+            with translated(), session.begin():
                 result = work(session)
         if touched:
             for listener in self.listeners:

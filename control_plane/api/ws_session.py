@@ -21,7 +21,7 @@ import structlog
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
-from control_plane.api.errors import ApiError, field_path
+from control_plane.api.errors import ApiError, DependencyUnavailable, field_path
 from control_plane.api.ws_protocol import (
     CHANNELS,
     LAG_WINDOW_SECONDS,
@@ -38,6 +38,8 @@ from control_plane.api.ws_protocol import (
     error,
 )
 from control_plane.auth.principal import REDACTED, Principal
+from control_plane.auth.users import DirectoryUnavailableError
+from control_plane.db.errors import DbError
 from control_plane.events.bus import (
     EventBus,
     EventFilter,
@@ -130,6 +132,8 @@ class LiveSocket:
             await asyncio.sleep(self.config.heartbeat_seconds)
             try:
                 self.who = await self._reauth()
+            except DependencyUnavailable as exc:  # the directory away: keep serving
+                log.warning("live socket re-authentication deferred", reason=exc.message)
             except ApiError as exc:
                 await self.close(WsClose.AUTH, exc.error_id, exc.message)
                 return
@@ -178,6 +182,13 @@ class LiveSocket:
                     await self._subscribe(sub)
                 except SubscriptionRefused as refused:
                     await self.send(refused.message)
+                except (DbError, DirectoryUnavailableError, DependencyUnavailable) as exc:
+                    # The roster or team could not be read: say so and keep the socket; the
+                    # client subscribes again later (nothing half-made stays behind).
+                    await self.send(error(DependencyUnavailable.error_id,
+                                          f"database unavailable: {exc}",
+                                          dependency="database", reason=str(exc),
+                                          retry_after=5))
 
     async def _unsubscribe(self, key: str) -> None:
         entry = self._subs.pop(key, None)
@@ -254,7 +265,13 @@ class LiveSocket:
         task = asyncio.create_task(self._forward(key, sub.channel, bus_sub),
                                    name=f"ws-{key}")
         self._subs[key] = (bus_sub, task)
-        snapshot = await self._snapshot(tenant, sub.channel, flt)
+        try:
+            snapshot = await self._snapshot(tenant, sub.channel, flt)
+        except BaseException:
+            self._subs.pop(key, None)
+            bus_sub.close()
+            task.cancel()
+            raise
         await self.send({"type": "subscribed", "id": key, "channel": sub.channel,
                          "tenant": tenant, "kinds": sorted(k.value for k in flt.kinds or ()),
                          "snapshot": snapshot})

@@ -28,7 +28,7 @@ class SqlCenterSource:
 
     def read(self, tenant: str) -> TenantRows | None:
         """The tenant's configuration as the controller needs it; None if it is gone."""
-        with Session(self.engine) as session, session.begin(), translated():
+        with Session(self.engine) as session, translated(), session.begin():
             if session.get(m.Tenant, tenant) is None:
                 return None
             acd = load_acd_config(session, tenant)

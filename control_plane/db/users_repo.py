@@ -46,8 +46,9 @@ class SqlUserDirectory:
 
     def _run(self, work: Callable[[Session], T]) -> T:
         try:
-            with Session(self._engine, expire_on_commit=False) as session, session.begin(), \
-                    translated():
+            # translated() outside begin(): a failed COMMIT is "unavailable" too.
+            with Session(self._engine, expire_on_commit=False) as session, translated(), \
+                    session.begin():
                 return work(session)
         except Unavailable as exc:
             raise DirectoryUnavailableError(str(exc)) from exc

@@ -92,8 +92,9 @@ class SqlRecordings:
         self._engine = engine
 
     def _run(self, work: Callable[[Session], T]) -> T:
-        with Session(self._engine, expire_on_commit=False) as session, session.begin(), \
-                translated():
+        # translated() outside begin(): a failed COMMIT is "unavailable" too.
+        with Session(self._engine, expire_on_commit=False) as session, translated(), \
+                session.begin():
             return work(session)
 
     async def _call(self, work: Callable[[Session], T]) -> T:

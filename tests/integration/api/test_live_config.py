@@ -168,9 +168,10 @@ async def test_new_number_and_flow_versions_for_new_calls_only(
         # The menu prompt plays, then its timeout runs out: version 1's queue.
         await until(lambda: old.phase is Phase.QUEUED, within=30, why=old.phase)
         assert old.record.queue == "support"
-        for caller, session in ((first, old), (second, new)):
-            await caller.hang_up()
-            await until(lambda s=session: s.phase is Phase.ENDED, within=5, why="hangup")
+        await first.hang_up()
+        await second.hang_up()
+        await until(lambda: old.phase is Phase.ENDED and new.phase is Phase.ENDED, within=5,
+                    why="hangup")
     finally:
         await first.close()
         await second.close()
