@@ -76,10 +76,13 @@ prompt = "main_menu"
 options = { "1" = "support" }
 timeout_s = 20
 retries = 5
-on_fail = "support"
+on_fail = "bye"
 [flow.document.nodes.support]
 type = "queue"
 queue = "support"
+[flow.document.nodes.bye]
+type = "hangup"
+prompt = "goodbye"
 """
 
 
@@ -96,6 +99,15 @@ class Replica:
         """"active", "standby" or "" (not up yet)."""
         return self.state.read_text().strip() if self.state.exists() else ""
 
+    async def reaches(self, role: str, within: float) -> None:
+        """Wait for ``role``; on failure the assertion carries the process's log."""
+        try:
+            await until(lambda: self.role() == role, within, f"{self.name} {role}")
+        except AssertionError as exc:
+            log = self.state.with_suffix(".log")
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise AssertionError(f"{exc}\n{self.name} log:\n{tail}") from None
+
 
 @dataclass
 class FailoverStack:
@@ -111,10 +123,10 @@ class FailoverStack:
         """Start a controller process for replica ``name``."""
         state = self.run_dir / f"{name}.state"
         records = self.run_dir / f"{name}.records.jsonl"
-        log = (self.run_dir / f"{name}.log").open("wb")
+        log = (self.run_dir / f"{name}.log").open("wb")  # beside the state file
         process = subprocess.Popen(
             [sys.executable, "-m", "control_plane.calls", "--topology",
-             str(self.run_dir / "stack" / "topology.toml"), "--center",
+             str(self.run_dir / "topology.toml"), "--center",
              str(self.run_dir / "center.toml"), "--prompts", str(self.run_dir / "prompts"),
              "--records", str(records), "--replica", name, "--redis", self.redis.url,
              "--state-file", str(state)],
@@ -132,6 +144,7 @@ def failover_stack() -> Iterator[FailoverStack]:
     topo = replace(topo, control_plane=first, control_plane_replicas=(second,))
     run_dir = Path(tempfile.mkdtemp(prefix="cc-fo-", dir="/tmp"))
     (run_dir / "center.toml").write_text(CENTER, encoding="utf-8")
+    (run_dir / "topology.toml").write_text(topo.to_toml(), encoding="utf-8")
     stack = Stack(topo, run_dir / "stack", control_plane=False)
     stack.start()
     try:
@@ -141,6 +154,11 @@ def failover_stack() -> Iterator[FailoverStack]:
             yield FailoverStack(topo, stack, run_dir, redis, account.password)
     finally:
         stack.stop()
+        # The replicas' logs and records are kept as test artifacts (what took over, when).
+        artifacts = Path(__file__).parents[2] / "var" / "artifacts" / "failover"
+        artifacts.mkdir(parents=True, exist_ok=True)
+        for kept in (*run_dir.glob("cp-*.log"), *run_dir.glob("cp-*.records.jsonl")):
+            shutil.copy(kept, artifacts / kept.name)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
@@ -149,10 +167,10 @@ async def replicas(failover_stack: FailoverStack) -> AsyncIterator[tuple[Replica
     one = failover_stack.start_replica("cp-1")
     started: list[Replica] = [one]
     try:
-        await until(lambda: one.role() == "active", 60, "cp-1 active")
+        await one.reaches("active", 60)
         two = failover_stack.start_replica("cp-2")
         started.append(two)
-        await until(lambda: two.role() == "standby", 60, "cp-2 standing by")
+        await two.reaches("standby", 60)
         yield one, two
     finally:
         for replica in started:
@@ -201,7 +219,7 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
 
         os.kill(one.process.pid, signal.SIGKILL)
         one.process.wait(timeout=10)
-        await until(lambda: two.role() == "active", 15, "cp-2 takes the center")
+        await two.reaches("active", 15)
 
         # Media never stopped: RTPengine holds it without any controller.
         await _flowing(connected, alice, queued, in_ivr)
@@ -211,12 +229,14 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         # the caller's side too.
         await alice.hang_up()
         await until(lambda: not connected.connected, 30, "first caller hung up by cp-2")
-        # The queued caller kept its place: it reaches alice before the IVR caller.
-        await until(lambda: len(alice.dialogs) >= 2, 60, "alice gets the queued caller")
+        # The queued caller kept its place: it reaches alice (hears her voice) before the
+        # IVR caller, who only entered the queue through cp-2.
+        heard = queued.rtp.echoed, in_ivr.rtp.echoed
+        await until(lambda: queued.rtp.echoed > heard[0] + 25, 60, "queued caller hears alice")
+        assert in_ivr.rtp.echoed == heard[1]
         await _flowing(queued, alice)
         await queued.hang_up()
-        await until(lambda: len(alice.dialogs) >= 3, 60, "alice gets the IVR caller")
-        await _flowing(in_ivr, alice)
+        await until(lambda: in_ivr.rtp.echoed > heard[1] + 25, 60, "IVR caller hears alice")
         await in_ivr.hang_up()
 
         def all_written() -> dict[str, list[dict[str, object]]] | None:
