@@ -18,6 +18,7 @@ import structlog
 
 from control_plane.acd.model import AgentRef, CallRef
 from control_plane.calls.agent_leg import AgentLeg, TransferLeg
+from control_plane.calls.mixing_leg import drop_mixing
 from control_plane.calls.sdp import parse_audio, placeholder_answer
 from control_plane.events.bus import EventKind
 from control_plane.media.ng_errors import NgFailure
@@ -155,6 +156,7 @@ async def transfer_answered(session: CallSession, leg: TransferLeg,
                             response: SipResponse) -> None:
     """The transfer target answered: connect it, release the agent."""
     old = session.agent_leg
+    drop_mixing(session, f"transfer to {leg.seat}")  # the far side B moves to the target
     session.media.cancel_background()  # music while an IVR transfer rang
     await session.media.stop()
     try:
@@ -205,6 +207,7 @@ def queue_for(session: CallSession, user: str) -> str | None:
 def back_to_queue(session: CallSession, queue: str, leg: AgentLeg) -> None:
     """Transfer to a queue: the agent (``leg``) leaves, the caller gets the placeholder far
     side again and music, in a new queue segment (DESIGN §5 step 4)."""
+    drop_mixing(session, f"back to queue {queue}")
     leg.hang_up()
     session.hold_changed(False)
     session.release_agent()

@@ -263,6 +263,18 @@ async def start_mixing(session: CallSession, third: str, mode: str) -> MixLeg:
     return leg
 
 
+def drop_mixing(session: CallSession, why: str) -> None:
+    """The caller's far side is about to move (a transfer, back to the queue): hang up the
+    third party and release the bridge without restoring (that would fight the move)."""
+    for leg in [leg for leg in session.listeners if isinstance(leg, MixLeg)]:
+        session.record.note(f"{leg.who} {leg.seat} dropped: {why}")
+        if leg.dialog is None and leg.out is not None and not leg.out.final.done():
+            leg.withdraw()
+        AgentLeg.hang_up(leg)
+        session.listeners.discard(leg)
+        session.ctx.in_background(leg._stop(restore=False))
+
+
 async def conference(session: CallSession, target: str) -> MixLeg:
     """The connected agent adds ``target`` (a seat or a number): all three hear each
     other until the guest hangs up (then caller and agent talk directly again)."""

@@ -154,3 +154,30 @@ async def test_caller_hangup_during_whisper_releases_every_leg(
             await asyncio.sleep(0.5)
         else:
             raise AssertionError(f"{call_id} still in RTPengine")
+
+
+async def test_back_to_the_queue_during_whisper_drops_the_supervisor(
+    call_stack: CallStack, controller: RunningController, tone_phones: dict[str, TonePhone],
+) -> None:
+    alice, supervisor = tone_phones["alice-e2e"], tone_phones["sup-e2e"]
+    caller, heard_by_caller, session = await _connected(call_stack, controller)
+    try:
+        leg = await monitor(session, "sup-e2e", "whisper")
+        assert isinstance(leg, MixLeg)
+        await until(lambda: alice.tone.hears(SUPERVISOR_HZ), within=5)
+        assert (await alice.refer("support")).status == 202  # the caller back to the queue
+        await until(lambda: session.segment == 1, within=5)
+        await until(lambda: leg.bridge is None and not session.listeners, within=10)
+        await until(lambda: not [d for d in supervisor.dialogs if d.id in supervisor.ua.dialogs],
+                    within=5, why="the supervisor was hung up")
+        # Offered again (alice is free again): a plain two-way call, nobody else on it.
+        await until(lambda: session.phase is Phase.CONNECTED and session.segment == 1,
+                    within=30, why=session.record)
+        heard_by_caller.clear()
+        await until(lambda: heard_by_caller.hears(AGENT_HZ), within=10)
+        await _never_hears(heard_by_caller, SUPERVISOR_HZ, seconds=1.0)
+        await caller.hang_up()
+        await until(lambda: session in controller.finished, within=10)
+    finally:
+        await caller.close()
+    assert "supervisor sup-e2e dropped: back to queue support" in session.record.notes
