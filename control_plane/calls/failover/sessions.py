@@ -53,7 +53,7 @@ def capture(session: CallSession, *, owner: str, now: float) -> SessionSnapshot 
         on_hold=session.on_hold, hold_since=session.hold_since, segment=session.segment,
         callback=session.callback, caller_dialog=DialogSnapshot.of(dialog),
         agent_leg=leg_snapshot, record=record_data(session.record), owner=owner,
-        saved_at=now)
+        saved_at=now, media_blocked=session.media_blocked)
 
 
 @dataclass(eq=False)
@@ -94,6 +94,7 @@ def restore(ctx: ControllerContext, snap: SessionSnapshot) -> CallSession:
     session.recording = snap.recording
     session.acd_connected = snap.acd_connected
     session.on_hold, session.hold_since = snap.on_hold, snap.hold_since
+    session.media_blocked = snap.media_blocked
     session.segment = snap.segment
     session.callback = snap.callback
     session.ref = CallRef(snap.tenant, snap.acd_call)

@@ -102,6 +102,7 @@ class SessionSnapshot:
     record: dict[str, Any] = field(default_factory=dict)
     owner: str = ""
     saved_at: float = 0.0
+    media_blocked: bool = False  # a desk hold blocks the agent's side in RTPengine
 
     def encode(self) -> bytes:
         """JSON bytes with the format version."""
