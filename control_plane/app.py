@@ -41,6 +41,7 @@ from control_plane.api.middleware import request_context
 from control_plane.api.mounts import Mount
 from control_plane.api.routes import PUBLIC, Api, RouteTable
 from control_plane.api.seats import SEATS
+from control_plane.api.standby_proxy import standby_proxy
 from control_plane.auth.permissions import Role as UserRole
 from control_plane.auth.service import AuthService
 from control_plane.auth.users import UserDirectory
@@ -97,12 +98,27 @@ async def _observe(request: web.Request, handler: Handler) -> web.StreamResponse
 
 @ROUTES.get("/healthz", permission=PUBLIC, summary="Health of this replica", tags=("meta",))
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness of this replica (permission: public)."""
+    """Liveness and readiness of this replica (permission: public); ``calls`` says whether
+    it serves the center ("active"), stands by for it ("standby") or has no controller."""
+    service = request.app.get(CALLS)
+    role = "off" if service is None else "active" if service.controller.active else "standby"
     return web.json_response({
         "status": "ok",
         "version": _version(),
         "uptime_seconds": round(time.monotonic() - request.app[STARTED_AT], 3),
+        "calls": role,
     })
+
+
+def _active_replica(app: web.Application) -> tuple[str, str] | None:
+    """For the standby proxy: None when this replica serves the center itself, else its
+    own name and the active replica's API base URL ("" while nobody holds the center)."""
+    service, topo = app.get(CALLS), app[TOPOLOGY]
+    role = service.role if service is not None else None
+    if role is None or topo is None or service is None or service.controller.active:
+        return None
+    node = next((n for n in topo.control_planes if n.name == role.active_replica), None)
+    return role.replica_id, f"http://{node.address}:{node.port}" if node is not None else ""
 
 
 @ROUTES.get("/metrics", permission=PUBLIC, summary="Prometheus metrics", tags=("meta",),
@@ -197,10 +213,12 @@ def _attach_desk(app: web.Application, service: CallControllerService) -> None:
 
     driver = service.driver
     assert driver is not None
-    ledger = AgentLedger(driver.engine, clock=asyncio.get_running_loop().time)
+    ledger = AgentLedger(driver.engine, clock=driver.now)
     driver.observers.append(ledger.observe)
-    attach_engine(app, driver, ledger, on_disposition=lambda d: log.info(
+    desk = attach_engine(app, driver, ledger, on_disposition=lambda d: log.info(
         "disposition", agent=d.agent.agent, call_id=d.call_id, code=d.code))
+    if service.role is not None:  # after a takeover the desk acts on the replayed ACD
+        service.role.on_active.append(lambda new: desk.follow(new, ledger))
 
 
 def _own_chdb(owner: ChdbOwner) -> OnDemandEngine:
@@ -277,7 +295,8 @@ def create_app(settings: Settings, *, users: UserDirectory | None = None,
     of the configuration database (tests may pass their own). ``analytics`` is what the BI
     dashboard queries; by default this process's chDB, opened on the first BI query.
     """
-    app = web.Application(middlewares=[_observe, request_context])
+    app = web.Application(middlewares=[_observe, request_context,
+                                       standby_proxy(_active_replica, lambda a: a[HTTP])])
     app[SETTINGS] = settings
     topo = _load_topology(settings)
     app[TOPOLOGY] = topo

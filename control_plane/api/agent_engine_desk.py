@@ -68,6 +68,13 @@ class EngineDesk:
         self.engine: Engine = ledger.engine
         self._on_disposition = on_disposition
 
+    def follow(self, driver: Applier, ledger: AgentLedger) -> None:
+        """Act on another engine from now on (a replica that took the center over
+        replayed its own; the ledger times states on it too)."""
+        engine = driver.engine  # type: ignore[attr-defined]
+        self.driver, self.engine = driver, engine
+        ledger.engine, ledger.clock = engine, driver.now  # type: ignore[attr-defined]
+
     def _status(self, agent: AgentRef, note: str | None = None) -> AgentStatus:
         live = self.engine.state.agents.get(agent)
         if live is None:
@@ -194,8 +201,10 @@ class EngineDesk:
 
 
 def attach_engine(app: web.Application, driver: Applier, ledger: AgentLedger, *,
-                  on_disposition: Callable[[Disposition], None]) -> None:
+                  on_disposition: Callable[[Disposition], None]) -> EngineDesk:
     """Give ``app`` the desk and live figures of one engine (the composition root calls
     this with its ``AcdDriver``, whose command sink must also feed ``ledger.observe``)."""
-    app[DESK] = EngineDesk(driver, ledger, on_disposition=on_disposition)
+    desk = EngineDesk(driver, ledger, on_disposition=on_disposition)
+    app[DESK] = desk
     app[LIVE] = EngineLiveStats(ledger)
+    return desk

@@ -45,7 +45,10 @@ async def start_controller(settings: Settings, topology: Topology, backend: Anal
     service = CallControllerService(
         topology=topology, center=center, prompts=prompts, records=SinkRecords(sink),
         settings=ControllerSettings(max_calls=calls.max_calls,
-                                    record_calls=calls.record_calls and recorder is not None),
+                                    record_calls=calls.record_calls and recorder is not None,
+                                    replica=calls.replica,
+                                    failover_redis_url=calls.failover_redis_url,
+                                    lease_ttl_s=calls.lease_ttl_seconds),
         metrics=metrics, recorder=recorder, bus=bus, webhook=webhook, notify=notify,
     )
     try:

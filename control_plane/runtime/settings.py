@@ -85,6 +85,12 @@ class CallsSettings(_Section):
     # recorded. WAVs and voicemails go under the run dir.
     recordings_spool: Path | None = None
     record_calls: bool = True
+    # Which control-plane replica of the topology this process is (None: the first) and,
+    # with several, the Redis they share: one serves the center, the others stand by and
+    # take over when it dies (control_plane/calls/failover).
+    replica: str | None = None
+    failover_redis_url: str | None = None
+    lease_ttl_seconds: float = Field(default=3.0, gt=0.3, le=60)
 
 
 class RuntimeSettings(_Section):

@@ -75,6 +75,9 @@ class ReplicaRole:
         self.keeper: SessionKeeper | None = None
         self.last_takeover: Takeover | None = None
         self.active = asyncio.Event()
+        self.active_replica: str | None = None  # who holds the center, as last seen
+        # Told the new ACD after every takeover (the API's desk follows it).
+        self.on_active: list[Callable[[JournaledDriver], None]] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -90,6 +93,9 @@ class ReplicaRole:
                     lease = await self.store.acquire(PARTITION, self.replica_id, self.ttl_s)
                     if lease is not None:
                         await self._take(lease)
+                    else:
+                        holder = await self.store.holder(PARTITION)
+                        self.active_replica = holder.owner if holder is not None else None
                 elif not await self.store.renew(self.lease, self.ttl_s):
                     self._lost("lease expired")
             except StoreUnavailable as exc:
@@ -121,7 +127,10 @@ class ReplicaRole:
         reconciled = self._reconcile()
         driver.apply(TimerFired())  # whatever fell due while nobody held the center
         self.controller.active = True
+        self.active_replica = self.replica_id
         self.active.set()
+        for listener in self.on_active:
+            listener(driver)
         self.last_takeover = Takeover(len(snapshot.entries), restored, unreadable,
                                       reconciled, time.monotonic() - started)
         log.warning("controller took the center", replica=self.replica_id,
@@ -186,6 +195,7 @@ class ReplicaRole:
         self.controller.active = False
         self.active.clear()
         self.lease = None
+        self.active_replica = None
 
     async def close(self, *, hand_over: bool = True) -> None:
         """Stop; with `hand_over`, write what is pending and release the lease so a standby
