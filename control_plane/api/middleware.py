@@ -2,9 +2,10 @@
 
 It sits inside the metrics middleware (which then counts the status the client really got)
 and outside every handler: whatever a handler or aiohttp raises leaves here as the one error
-shape of :mod:`control_plane.api.errors` (the persistence layer's typed errors included), and
-an unexpected exception is logged with the
-request id and answered with a 500 that carries the id but no trace.
+shape of :mod:`control_plane.api.errors` (the persistence layer's typed errors and the shared
+state's "Redis unavailable" included: 503 with the dependency and the reason), and an
+unexpected exception is logged with the request id and answered with a 500 that carries
+the id but no trace.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from control_plane.acd_store.errors import AcdStoreError, StoreUnavailable
 from control_plane.api.context import REQUEST_ID
 from control_plane.api.errors import (
     ApiError,
@@ -90,6 +92,10 @@ def _to_response(request: web.Request, exc: Exception, request_id: str) -> web.R
             mapped = DependencyUnavailable("database", str(exc))
         case db.DbError():
             mapped = _from_db(exc)
+        case StoreUnavailable():  # the shared ACD / call state (Redis) away
+            mapped = DependencyUnavailable(exc.dependency, exc.reason)
+        case AcdStoreError() if exc.http_status == 503:  # e.g. this replica lost its lease
+            mapped = DependencyUnavailable("acd_store", exc.message)
     if mapped is not None:
         if mapped.status >= 500:
             log.warning("request failed", error=mapped.error_id, reason=mapped.message)

@@ -52,9 +52,7 @@ class LiveConfig:
 
     def __init__(self, service: CallControllerService, source: CenterSource, *,
                  resync_seconds: float = 10.0, retry_seconds: float = 1.0) -> None:
-        assert service.driver is not None, "start the controller first"
         self.service = service
-        self.driver: AcdDriver = service.driver
         self.source = source
         self.resync_seconds = resync_seconds
         self.retry_seconds = retry_seconds
@@ -109,7 +107,17 @@ class LiveConfig:
                 await asyncio.sleep(self.retry_seconds)
             self._retry_pending()
 
+    @property
+    def driver(self) -> AcdDriver:
+        """The controller's ACD driver now (a replica that took over has a new one)."""
+        driver = self.service.driver
+        if driver is None:
+            raise RuntimeError("the controller runs no ACD (standing by)")
+        return driver
+
     async def _pass(self) -> None:
+        if self.service.driver is None:
+            return  # standing by: what changed stays marked until this replica serves
         tenants = set(self._dirty)
         if self._everything:
             found = await asyncio.to_thread(self.source.tenant_ids)
@@ -210,6 +218,8 @@ class LiveConfig:
     # ----- agents whose profile waits for them to be free -----
 
     def _retry_pending(self) -> None:
+        if self.service.driver is None:
+            return
         for ref, profile in list(self._pending.items()):
             if self._reprofile(ref, profile):
                 del self._pending[ref]
