@@ -13,9 +13,10 @@ target (relaxation and idle agents make it drift by a few calls); the drift is r
 Under a backlog every decision is an agent becoming free (cross-queue arbitration); a second
 run at 10,000 agents with no backlog measures call-arrival decisions (the queues' strategies).
 
-Figures, all on one core in this process, with the garbage collector left on. The loop is cut
-into rounds of 1,000 deciding applies; rates and p99 are the median over rounds (robust to
-other processes taking the shared core for a while), the all-rounds figures are printed too:
+Figures, all on one core in this process, with the garbage collector on under the service's
+own policy (below). The loop is cut into rounds of 1,000 deciding applies; rates and p99 are
+the median over rounds (robust to other processes taking the shared core for a while), the
+all-rounds figures are printed too:
 - `acd_decisions_per_s`: decisions / time spent in the `apply` calls that made them;
 - `acd_stream_decisions_per_s`: decisions / time of *every* apply in the loop, including the
   accepts and arrivals that only feed the decisions (the conservative throughput);
