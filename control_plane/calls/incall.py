@@ -61,6 +61,8 @@ async def agent_reinvite(session: CallSession, leg: AgentLeg, incoming: Incoming
     direction = sdp_direction(offer) if offer else "sendrecv"
     answer = with_direction(leg.offered_sdp, _ANSWER_DIRECTION.get(direction, "sendrecv"))
     incoming.respond(200, headers=SDP, body=answer.encode())
+    if leg is not session.agent_leg:  # a supervisor's or guest's phone: not the caller's hold
+        return
     holding = direction in ("sendonly", "inactive")
     if holding and not session.on_hold:
         session.hold_changed(True)

@@ -45,6 +45,7 @@ class ListenLeg(AgentLeg):
         subscribed = await ctx.ng.subscribe_request(
             call_id=session.call_id, from_tags=(session.caller_tag, session.far_tag))
         self.subscription = subscribed.to_tag
+        self.offered_sdp = subscribed.sdp  # what a re-INVITE from the seat is answered with
         request = ctx.ua.new_request(
             "INVITE", SipUri(host=ctx.center.domain, user=self.seat),
             headers=(("Content-Type", "application/sdp"),), body=subscribed.sdp.encode())

@@ -93,6 +93,11 @@ async def test_whisper_barge_and_back_to_the_two_way_call(
         assert leg.bridge.participants["caller"].received > 50
         assert leg.bridge.participants["agent"].received > 50
 
+        # The supervisor's phone holding is not the caller's hold (no music to the caller).
+        assert (await supervisor.reinvite("sendonly")).status == 200
+        assert (await supervisor.reinvite("sendrecv")).status == 200
+        assert not session.on_hold and heard_by_caller.hears(AGENT_HZ)
+
         again = await monitor(session, "sup-e2e", "barge")  # same seat: the mode changes
         assert again is leg
         await until(lambda: heard_by_caller.hears(SUPERVISOR_HZ)
