@@ -27,6 +27,7 @@ from control_plane.calls.context import (
     Webhook,
 )
 from control_plane.calls.controller import CallController
+from control_plane.calls.core_watch import CoreWatch, stop_watch, watch_cores
 from control_plane.calls.metrics import CallMetrics, gauge_sampler, run_sampler
 from control_plane.calls.session import Phase
 from control_plane.events.bus import EventBus
@@ -87,6 +88,7 @@ class CallControllerService:
         self.dtmf: DtmfListener | None = None
         self.driver: AcdDriver | None = None
         self.role: ReplicaRole | None = None
+        self.core_watch: CoreWatch | None = None  # follows a live province core
 
     def _cores(self) -> list[Peer]:
         return [Peer(n.address, n.sip_port) for n in self.topology.by_role(Role.PROVINCE)]
@@ -126,6 +128,7 @@ class CallControllerService:
                                 record_calls=self.settings.record_calls, bus=self.bus,
                                 notify=self.notify)
         self.controller.attach(ctx)
+        self.core_watch = watch_cores(self.ua, ctx, cores, topo.core_pair_host, self.metrics)
         if self.settings.failover_redis_url is not None:
             from control_plane.calls.failover.wiring import start_role
 
@@ -169,6 +172,7 @@ class CallControllerService:
         """End every call (BYE, records written), then close the sockets."""
         if self._sampler is not None:
             self._sampler.cancel()
+        await stop_watch(self.core_watch)
         if self.role is not None:
             await self.role.close()
         sessions = list(self.controller.sessions.values())
