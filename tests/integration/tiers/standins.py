@@ -144,6 +144,8 @@ class StandInController(Endpoint):
         self.core = core
         self.ua.dialogs = dialogs  # the shared store of the replicas
         self.owner: str | None = None
+        # (status, Retry-After or None): how in-dialog INFOs are refused, when set.
+        self.refuse_info: tuple[int, str | None] | None = None
 
     @property
     def ctl(self) -> str:
@@ -168,6 +170,11 @@ class StandInController(Endpoint):
                 incoming.respond(302, headers=(("Contact", f"<sip:{number}@{self.owner}>"),))
                 return
             key = "k" + secrets.token_hex(6)
+        elif request.method == "INFO" and self.refuse_info is not None:
+            status, retry_after = self.refuse_info
+            incoming.respond(status, headers=(("Retry-After", retry_after),)
+                             if retry_after is not None else ())
+            return
         else:
             key = _key_of(request.uri) or "k-unknown"
         self.ua.next_contact = self.contact_for(key)

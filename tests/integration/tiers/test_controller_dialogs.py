@@ -72,6 +72,7 @@ class Center:
         """Every replica runs, redirects nothing, and both cores see all of them active."""
         for replica in self.replicas.values():
             replica.owner = None
+            replica.refuse_info = None
             if not replica.running:
                 self.loop.run(replica.start())
         for core in self.topo.by_role(Role.PROVINCE):
@@ -282,3 +283,33 @@ def test_a_redirect_to_a_non_controller_or_in_a_loop_fails_the_call(up: Center) 
         up.loop.run(caller.stop())
         up.loop.run(trap.stop())
 
+
+
+def test_a_busy_replica_keeps_its_dialog_and_a_failing_one_loses_it(up: Center) -> None:
+    caller = up.endpoint("caller6", 155)
+    try:
+        call = up.call(caller)
+        assert call.final.status == 200 and call.dialog is not None
+        holder = up.holder(call.ctl)
+        # 5xx with Retry-After: alive and keeping the dialog; the sender hears it (a 503
+        # relayed by a proxy becomes 500, RFC 3261 §16.7) once, and may retry.
+        holder.refuse_info = (503, "2")
+        assert up.loop.run(in_dialog(caller, call.dialog, "INFO")) == 500
+        assert holder.got("INFO", call.call_id) == 1
+        assert not any(r.got("INFO", call.call_id) for r in up.replicas.values()
+                       if r is not holder)
+        assert all(dispatcher_flags(core.rpc_address, core.http_port)[holder.name][0] == "A"
+                   for core in up.topo.by_role(Role.PROVINCE))
+        # 5xx without Retry-After: the request goes to the key's replica among the others,
+        # and the core that saw it marks the holder down until its probes answer again.
+        holder.refuse_info = (500, None)
+        assert up.loop.run(in_dialog(caller, call.dialog, "INFO")) == 200
+        took = [r for r in up.replicas.values() if r is not holder and r.got("INFO", call.call_id)]
+        assert len(took) == 1, took
+        marked = [dispatcher_flags(core.rpc_address, core.http_port)[holder.name]
+                  for core in up.topo.by_role(Role.PROVINCE)]
+        assert any(flags.startswith("I") for flags in marked), marked
+        holder.refuse_info = None
+        assert up.loop.run(in_dialog(caller, call.dialog, "BYE")) == 200
+    finally:
+        up.loop.run(caller.stop())
