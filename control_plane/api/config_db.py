@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import structlog
 from aiohttp import web
 from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from control_plane.db.repos.base import translated
 
@@ -58,7 +58,15 @@ class ConfigDb:
         with Session(self.engine, expire_on_commit=False) as session:
             def before_flush(s: Session, *_: Any) -> None:
                 _touched(s, touched)
+
+            def bulk(state: ORMExecuteState) -> None:
+                # UPDATE/DELETE statements bypass the unit of work: the tenant is unknown.
+                mapper = state.bind_mapper
+                if (state.is_update or state.is_delete) and mapper is not None and \
+                        getattr(mapper.local_table, "name", "") in CONTROLLER_TABLES:
+                    touched.add(None)
             event.listen(session, "before_flush", before_flush)
+            event.listen(session, "do_orm_execute", bulk)
             # translated() outside begin(): a COMMIT that fails (the server gone between
             # the last statement and the commit) is a typed error too, not a 500.
             with translated(), session.begin():

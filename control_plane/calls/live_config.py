@@ -244,6 +244,9 @@ class LiveConfig:
         if profile is not None and not set(profile.skills) <= set(tenant.skill_ids):
             log.error("agent skills unknown to the ACD", agent=ref.agent)
             return True
+        if profile is not None and live.max_concurrent == profile.max_concurrent and \
+                live.skills == {tenant.skill_ids[k]: v for k, v in profile.skills.items()}:
+            return True  # already routed so (a supervisor's live skill change did it)
         reason = live.pause_reason if live.state is AgentState.PAUSED else None
         registered = live.seat_registered
         if not self._event(AgentLoggedOut(ref)):

@@ -142,6 +142,16 @@ async def test_agent_skill_edit_reprofiles_a_ready_agent(live_center: LiveCenter
     await _live(lambda: engine.state.agents[alice].skills.get(
         tenant.skill_ids["sales"]) == 4, "agent skill edit")
     assert engine.agent_state(alice) is AgentState.READY
+    # A supervisor's whole-set change (a bulk DELETE, then the new rows) reaches the
+    # controller's own view of the agent too.
+    await center.api("PUT", f"/api/v1/agents/{agents['alice']}/skills",
+                     {"skills": [{"skill_id": skills["tech"], "proficiency": 2}]})
+    await _live(lambda: center.service.center.agent(  # type: ignore[union-attr]
+        "acme", str(agents["alice"])).profile.skills == {"tech": 2}, "skill set")
+    await center.api("PUT", f"/api/v1/agents/{agents['alice']}/skills", {"skills": []})
+    await _live(lambda: center.service.center.agent(  # type: ignore[union-attr]
+        "acme", str(agents["alice"])).profile.skills == {}, "skills cleared")
+    assert engine.state.agents[alice].skills == {}
     # A new agent is known to the controller (their seat rings when the ACD offers).
     created = await center.api("POST", "/api/v1/agents", {"name": "Eve", "extension": "eve-7"})
     await _live(lambda: center.service.center.agent("acme", str(created["id"])),
