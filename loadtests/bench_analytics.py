@@ -70,8 +70,10 @@ def generate(rows: int, seed: int = 1) -> Iterator[dict[str, object]]:
         }
 
 
-async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: bool) -> float:
-    """Rows per second through the sink, from first emit to last insert.
+async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: bool,
+                 server_pid: int | None = None) -> tuple[float, float]:
+    """Rows per second through the sink, from first emit to last insert, and the CPU
+    seconds spent meanwhile by this process (and by the server at ``server_pid``).
 
     ``blocks``: events handed over as 10k-row column blocks (``emit_block``) rather than
     one mapping each (``emit_many``).
@@ -84,7 +86,7 @@ async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: b
     chunks = [events[i:i + 10_000] for i in range(0, rows, 10_000)]
     columnar = [{k: [e[k] for e in chunk] for k in chunk[0]} for chunk in chunks] \
         if blocks else []
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), _cpu_total(server_pid)
     if blocks:
         for block in columnar:
             await sink.emit_block("queue_calls", block)
@@ -93,8 +95,9 @@ async def ingest(backend: AnalyticsBackend, spool: Path, rows: int, *, blocks: b
             await sink.emit_many(("queue_calls", e) for e in chunk)
     await sink.flush(within_s=3600)
     elapsed = time.perf_counter() - began
+    used = _cpu_total(server_pid) - cpu
     await sink.close()
-    return rows / elapsed
+    return rows / elapsed, used
 
 
 def settle(backend: AnalyticsBackend, within_s: float = 120.0) -> None:
@@ -108,10 +111,23 @@ def settle(backend: AnalyticsBackend, within_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
-def engine_only(backend: AnalyticsBackend, rows: int, batch_rows: int = 100_000) -> float:
+def engine_only(backend: AnalyticsBackend, rows: int, batch_rows: int = 100_000, *,
+                raw_only: bool = False) -> float:
     """Rows per second of the engine alone: the bench rows as 10k-row JSON blocks (encoded
-    before the clock starts), inserted ``batch_rows`` at a time as the sink does."""
-    migrate(backend, backend.database, backend.dialect)
+    before the clock starts), inserted ``batch_rows`` at a time as the sink does.
+
+    ``raw_only``: into a copy of ``queue_calls`` with no rollup views (a database of its
+    own named after ``backend.database``): what the views cost is the difference.
+    """
+    if raw_only:
+        source = backend.database
+        backend.database = f"{source}_raw"
+        migrate(backend, source, backend.dialect)
+        backend.execute(f"CREATE DATABASE IF NOT EXISTS {backend.database}")
+        backend.execute(f"CREATE TABLE IF NOT EXISTS {backend.database}.queue_calls"
+                        f" AS {source}.queue_calls")
+    else:
+        migrate(backend, backend.database, backend.dialect)
     events = list(generate(rows))
     blocks = []
     for i in range(0, rows, 10_000):
@@ -175,13 +191,13 @@ def _pct(values: list[float], p: float) -> float:
         else round(values[0], 2)
 
 
-def _cpu_s(server_pid: int | None = None) -> float:
-    """CPU seconds used so far by this process (chDB runs in it) or by the server's."""
+def _cpu_total(server_pid: int | None) -> float:
+    """CPU seconds used so far by this process (chDB runs in it) and by the server's."""
+    t = os.times()
     if server_pid is None:
-        t = os.times()
         return t.user + t.system
     fields = Path(f"/proc/{server_pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return t.user + t.system + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ingest_phases(chdb: AnalyticsBackend, remote: AnalyticsBackend, *, root: Path, rows: int,
@@ -196,19 +212,20 @@ def ingest_phases(chdb: AnalyticsBackend, remote: AnalyticsBackend, *, root: Pat
             backend.database = f"bench_{'blocks' if blocks else 'rows'}"
             key = f"ingest_rows_per_s_{name}" + ("" if blocks else "_per_event")
             settle(backend)
-            cpu = _cpu_s() + (_cpu_s(server_pid) if name == "server" else 0.0)
-            rates[key] = asyncio.run(ingest(
-                backend, root / f"spool-{name}-{blocks}", rows, blocks=blocks))
+            rates[key], used = asyncio.run(ingest(
+                backend, root / f"spool-{name}-{blocks}", rows, blocks=blocks,
+                server_pid=server_pid if name == "server" else None))
             if blocks:
-                used = _cpu_s() + (_cpu_s(server_pid) if name == "server" else 0.0) - cpu
-                # The generator's share (before the clock) is in this figure too.
                 rates[f"ingest_cpu_s_per_100k_{name}"] = used * 100_000 / rows
             print(f"{key}: {rates[key]:,.0f}", flush=True)
         backend.database = "bench_engine"
         settle(backend)
         rates[f"engine_rows_per_s_{name}"] = engine_only(backend, rows)
-        print(f"engine_rows_per_s_{name}: {rates[f'engine_rows_per_s_{name}']:,.0f}",
-              flush=True)
+        backend.database = "bench_engine"
+        settle(backend)
+        rates[f"engine_raw_only_rows_per_s_{name}"] = engine_only(backend, rows, raw_only=True)
+        for key in (f"engine_rows_per_s_{name}", f"engine_raw_only_rows_per_s_{name}"):
+            print(f"{key}: {rates[key]:,.0f}", flush=True)
         backend.database = "bench_blocks"  # the server's dashboard reads what the sink wrote
     return rates
 
@@ -273,6 +290,9 @@ def main() -> None:
             **{f"sink_share_of_engine_{n}": round(
                 rates[f"ingest_rows_per_s_{n}"] / rates[f"engine_rows_per_s_{n}"], 2)
                for n in ("chdb", "server")},
+            **{f"rollup_views_share_of_engine_{n}": round(
+                1 - rates[f"engine_rows_per_s_{n}"] / rates[f"engine_raw_only_rows_per_s_{n}"], 2)
+               for n in ("chdb", "server")},
             "blocks_vs_per_event_chdb": round(
                 rates["ingest_rows_per_s_chdb"] / rates["ingest_rows_per_s_chdb_per_event"], 2),
             "load_avg_1m_before": round(load_before, 2),
@@ -283,7 +303,7 @@ def main() -> None:
             "server_raw_p95_ms": _pct(server_raw, 95),
         }
     finally:
-        for db in ("bench_rows", "bench_blocks", "bench_engine"):
+        for db in ("bench_rows", "bench_blocks", "bench_engine", "bench_engine_raw"):
             with contextlib.suppress(Exception):
                 chdb.execute(f"DROP DATABASE IF EXISTS {db}")
         chdb.close()

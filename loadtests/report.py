@@ -161,7 +161,7 @@ def analytics_rows(f: Mapping[str, Any]) -> list[Row]:
     r.target("ingest_rows_per_s_server", "rows/s", 200_000, higher=True, note="issue #7")
     for name in ("chdb", "server"):
         r.alone(f"ingest_cpu_s_per_100k_{name}", "CPU s",
-                "none: CPU seconds per 100k rows of the block path (load-independent)")
+                "none: CPU s per 100k rows, block path (sink process + server); less load-bound")
     return r.rows
 
 
