@@ -6,6 +6,10 @@ database (tenant ``bench``: one skill, one queue, N agents ``agent1..N`` and a s
 ``sup``, password ``bench``), serves on 127.0.0.1:P and prints ``ready`` when it listens.
 On SIGUSR1 it publishes ``--burst`` ``call.queued`` events on its live event bus as fast as
 the loop allows (in slices, so the sockets' tasks run in between): the fan-out phase.
+
+``python -m loadtests.bench_api_server --replica`` is one replica of a center on Redis
+(``loadtests.bench_api_replicas`` seeds the database and sets its ``CC_*`` environment): the
+application ``python -m control_plane serve`` runs, with the same SIGUSR1 burst.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import sys
 import time
 
+from aiohttp import web
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
@@ -64,23 +69,29 @@ def seed(db_url: str, agents: int) -> None:
                        m.QueueMember(tenant=TENANT, queue_id=queue.id, agent_id=agent.id)])
             ids.append(agent.id)
     engine.dispose()
+    add_users(db_url, ids)
+
+
+def add_users(db_url: str, agent_ids: list[int]) -> None:
+    """The supervisor ``sup`` and a login ``agentN`` for the N-th of ``agent_ids``, every
+    one with the password ``bench`` (a cheap hash: logins are not what is measured)."""
     hashed = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-    directory = SqlUserDirectory(make_engine(db_url))
+    engine = make_engine(db_url)
+    directory = SqlUserDirectory(engine)
 
     async def users() -> None:
         await directory.create(NewUser(tenant=TENANT, username="sup", password_hash=hashed,
                                        role=Role.SUPERVISOR))
-        for i, agent_id in enumerate(ids, 1):
+        for i, agent_id in enumerate(agent_ids, 1):
             await directory.create(NewUser(tenant=TENANT, username=f"agent{i}",
                                            password_hash=hashed, role=Role.AGENT,
                                            agent_id=agent_id))
     asyncio.run(users())
+    engine.dispose()
 
 
 async def serve(db_url: str, port: int, burst: int) -> None:
     """Serve until SIGTERM; publish a burst on each SIGUSR1."""
-    from aiohttp import web
-
     from control_plane.runtime.logs import configure_logging
 
     configure_logging("warning", json_output=True)  # a log line per request would be measured
@@ -102,9 +113,25 @@ async def serve(db_url: str, port: int, burst: int) -> None:
     engine.dispose()
     for event in acd_events(config):
         driver.apply(event)
+    await _run(app, "127.0.0.1", port, burst)
+
+
+async def serve_replica(burst: int) -> None:
+    """One replica of a center on Redis, exactly as ``python -m control_plane serve`` builds
+    it from its ``CC_*`` environment (topology, center file, ``CC_CALLS__REPLICA``,
+    ``CC_CALLS__FAILOVER_REDIS_URL``), plus the SIGUSR1 burst on its own event bus."""
+    from control_plane.runtime.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log.level, settings.log.json_output)
+    await _run(create_app(settings), settings.api.host, settings.api.port, burst)
+
+
+async def _run(app: web.Application, host: str, port: int, burst: int) -> None:
+    """Listen, say ``ready``, publish a burst per SIGUSR1, stop on SIGTERM."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, host, port).start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     bursts: list[asyncio.Task[None]] = []
@@ -130,11 +157,18 @@ async def serve(db_url: str, port: int, burst: int) -> None:
 def main() -> None:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--port", type=int)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--burst", type=int, default=2000)
+    parser.add_argument("--replica", action="store_true",
+                        help="serve one replica from the CC_* environment (seeded already)")
     args = parser.parse_args()
+    if args.replica:
+        asyncio.run(serve_replica(args.burst))
+        sys.exit(0)
+    if args.db is None or args.port is None:
+        parser.error("--db and --port are required without --replica")
     seed(args.db, args.agents)
     asyncio.run(serve(args.db, args.port, args.burst))
     sys.exit(0)
