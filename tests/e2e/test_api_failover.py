@@ -121,6 +121,32 @@ async def test_the_standby_passes_the_center_on_and_takes_it_over_after_kill_9(
         assert body["pause_reason"] == "lunch", body
         status, body = await _json(http, "GET", f"{two}/api/v1/agent/status", headers=auth)
         assert status == 200 and body["state"] == "paused", body
+        # The live socket through the standby is the active replica's, relayed.
+        async with http.ws_connect(f"{two.replace('http', 'ws')}/api/v1/ws",
+                                   headers=auth) as ws:
+            assert (await ws.receive_json(timeout=10))["type"] == "hello"
+            await ws.send_json({"type": "subscribe", "channel": "desk",
+                                "kinds": ["agent.state"]})
+            subscribed = await ws.receive_json(timeout=10)
+            assert subscribed["type"] == "subscribed", subscribed
+            assert subscribed["snapshot"]["acd"] == "attached", subscribed
+            assert [a["state"] for a in subscribed["snapshot"]["agents"]] == ["paused"]
+            await asyncio.sleep(2.5)  # the pump's first tick only learns the baseline
+            status, body = await _json(http, "POST", f"{one}/api/v1/agent/ready",
+                                       headers=auth)
+            assert status == 200, body
+
+            async def state_event() -> dict[str, Any]:
+                while True:
+                    doc = await ws.receive_json(timeout=10)
+                    if doc["type"] == "event" and doc["event"]["kind"] == "agent.state":
+                        return dict(doc["event"])
+
+            event = await state_event()
+            assert event["data"]["state"] in ("ready", "offered"), event
+        status, body = await _json(http, "POST", f"{two}/api/v1/agent/pause", headers=auth,
+                                   json={"reason": "lunch"})
+        assert status == 200 and body["state"] == "paused", body
         # Configuration is the database's: the standby answers it itself.
         status, _ = await _json(http, "GET", f"{two}/api/v1/skills?tenant=acme", headers=auth)
         assert status in (200, 403)
