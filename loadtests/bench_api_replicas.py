@@ -58,7 +58,7 @@ def center_toml(agents: int) -> str:
     """The bench center file: tenant ``bench`` (skill ``zh``), queue ``sales``, agents
     ``agent1..agents`` with seats of the same names. No numbers: no calls are placed."""
     if agents < 1:
-        raise ValueError(f"bench-api.center: needs at least one agent, got {agents}")
+        raise ValueError(f"[bench-api.center] needs at least one agent, got {agents}")
     lines = ['domain = "cc.local"', "", "[[tenant]]", f'id = "{TENANT}"', 'language = "zh"',
              'skills = ["zh"]', "", "[[tenant.queue]]", 'id = "sales"',
              'skills = [{ skill = "zh", min = 1 }]', 'strategy = "longest-idle"',

@@ -127,15 +127,25 @@ def acd_rows(f: Mapping[str, Any]) -> list[Row]:
 
 
 def api_rows(f: Mapping[str, Any]) -> list[Row]:
-    """bench-api: no same-run baseline exists; failures against none."""
+    """bench-api: one process alone (bounds and zero failures), two replicas on Redis against
+    the one process of the same run (requests/s, p99, fan-out) and the same bounds."""
     r = _Rows("api", f)
-    why = "none: bench-api measures no same-run baseline"
+    why = "none: the one-process baseline of the _2_replicas rows"
     r.alone("api_rps", "req/s", why)
     r.target("api_p99_ms", "ms", 500.0, higher=False, kind="bound",
              note="the SIP ramps' interactive bound")
     r.target("api_failures", "requests", 0.0, higher=False)
     r.alone("ws_fanout_msgs_per_s", "msgs/s", why)
     r.target("ws_lagged", "events", 0.0, higher=False)
+    one = "one process, same run"
+    r.vs("api_rps_2_replicas", "req/s", "api_rps", label=f"{one}, req/s")
+    r.vs("api_p99_ms_2_replicas", "ms", "api_p99_ms", label=f"{one}, p99")
+    r.target("api_p99_ms_2_replicas", "ms", 500.0, higher=False, kind="bound",
+             note="the SIP ramps' interactive bound")
+    r.target("api_failures_2_replicas", "requests", 0.0, higher=False)
+    r.vs("ws_fanout_msgs_per_s_2_replicas", "msgs/s", "ws_fanout_msgs_per_s",
+         label=f"{one}, fan-out")
+    r.target("ws_lagged_2_replicas", "events", 0.0, higher=False)
     return r.rows
 
 

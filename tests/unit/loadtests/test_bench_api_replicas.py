@@ -19,6 +19,7 @@ from loadtests.bench_api_replicas import (
     replica_env,
     replica_topology,
 )
+from loadtests.report import rows_for
 
 
 def test_the_center_file_has_the_bench_tenant_queue_and_agents_in_order() -> None:
@@ -27,7 +28,7 @@ def test_the_center_file_has_the_bench_tenant_queue_and_agents_in_order() -> Non
     assert set(center.queues) == {("bench", "sales")}
     assert [a.agent_id for a in center.agents] == ["agent1", "agent2", "agent3"]
     assert "lunch" in center.tenants["bench"].pause_reasons  # locust pauses with it
-    with pytest.raises(ValueError, match="bench-api.center"):
+    with pytest.raises(ValueError, match=r"\[bench-api\.center\]"):
         center_toml(0)
 
 
@@ -120,3 +121,24 @@ def test_combine_gives_no_ratio_against_zero_or_a_missing_figure() -> None:
     assert out["api_rps_ratio_2_to_1"] is None
     assert out["api_p99_ratio_2_to_1"] is None
     assert out["ws_fanout_ratio_2_to_1"] is None
+
+
+def test_the_report_puts_two_replicas_beside_one_process_and_judges_the_bounds() -> None:
+    rows = {(r.figure, r.kind): r for r in rows_for("api", {
+        "api_rps": 400.0, "api_p99_ms": 50.0, "api_failures": 0,
+        "ws_fanout_msgs_per_s": 100_000.0, "ws_lagged": 0,
+        "api_rps_2_replicas": 300.0, "api_p99_ms_2_replicas": 600.0,
+        "api_failures_2_replicas": 2, "ws_fanout_msgs_per_s_2_replicas": 50_000.0,
+        "ws_lagged_2_replicas": 0})}
+    assert rows[("api_rps_2_replicas", "baseline")].baseline == 400.0
+    assert rows[("api_rps_2_replicas", "baseline")].ratio == 0.75
+    assert rows[("api_p99_ms_2_replicas", "baseline")].ratio == 12.0
+    assert rows[("api_p99_ms_2_replicas", "bound")].verdict == "missed"  # over 500 ms
+    assert rows[("api_p99_ms", "bound")].verdict == "met"
+    assert rows[("api_failures_2_replicas", "target")].verdict == "missed"
+    assert rows[("ws_fanout_msgs_per_s_2_replicas", "baseline")].ratio == 0.5
+    assert rows[("ws_lagged_2_replicas", "target")].verdict == "met"
+    # A one-process run (--replicas 1): the two-replica rows stay visible, without figures.
+    alone = {r.figure: r for r in rows_for("api", {"api_rps": 400.0})}
+    assert alone["api_rps_2_replicas"].value is None
+    assert alone["api_rps_2_replicas"].ratio is None
