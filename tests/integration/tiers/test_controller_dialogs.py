@@ -175,6 +175,9 @@ def test_when_the_replica_dies_every_request_of_the_key_reaches_one_survivor(
         assert leg.status == 200, leg
         eventually(lambda: seat.got("ACK", leg.call_id) == 1)
         seat_dialog = next(iter(seat.ua.dialogs.values()))
+        # The seat's requests in the agent leg reach the replica that placed it.
+        assert up.loop.run(in_dialog(seat, seat_dialog, "INFO")) == 200
+        assert dead.got("INFO", leg.call_id) == 1
 
         up.loop.run(dead.stop())  # kill -9: the socket is gone, nobody is told
         started = time.monotonic()
