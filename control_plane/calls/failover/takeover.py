@@ -37,7 +37,7 @@ from control_plane.calls.controller import CallController
 from control_plane.calls.failover.journal import JournaledDriver
 from control_plane.calls.failover.keeper import SessionKeeper
 from control_plane.calls.failover.sessions import restore
-from control_plane.calls.failover.snapshot import SessionSnapshot, SnapshotError
+from control_plane.calls.failover.snapshot import SessionSnapshot
 from control_plane.calls.failover.store import SessionStore
 from control_plane.calls.phase import Phase
 
@@ -100,7 +100,7 @@ class ReplicaRole:
                     self._lost("lease expired")
             except StoreUnavailable as exc:
                 log.warning("controller lease: store unavailable", error=str(exc))
-            except AcdStoreError:
+            except Exception:  # a takeover that failed half-way is tried again
                 log.exception("controller takeover failed; retrying")
             await asyncio.sleep(period)
 
@@ -146,7 +146,7 @@ class ReplicaRole:
             try:
                 snap = SessionSnapshot.decode(blob)
                 session = restore(ctx, snap)
-            except (SnapshotError, ValueError) as exc:
+            except Exception as exc:  # SnapshotError, or a kept call we cannot rebuild
                 unreadable += 1
                 log.error("kept call unreadable; dropped", call_id=call_id, error=str(exc))
                 with contextlib.suppress(StoreUnavailable):

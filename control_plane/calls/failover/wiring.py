@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import structlog
+
 from control_plane.acd_store.redis_store import RedisAcdStore
 from control_plane.calls.failover.contact import shared_contact
 from control_plane.calls.failover.journal import JournaledDriver
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from control_plane.calls.service import CallControllerService
 
 NAMESPACE = "cc"
+log = structlog.get_logger(__name__)
 
 
 def start_role(service: CallControllerService, me: ControlPlaneNode,
@@ -40,7 +43,11 @@ def start_role(service: CallControllerService, me: ControlPlaneNode,
         # RTPengine reports digits to the center's DTMF address; the active replica owns it
         # (on one host the kernel frees it when the old owner dies; across hosts keepalived
         # moves the address).
-        await dtmf.start()
+        try:
+            await dtmf.start()
+        except OSError as exc:  # the address is not (yet) on this host: calls go on
+            log.error("center's DTMF address not bindable here; IVR digits wait for it",
+                      address=dtmf.address, error=str(exc))
 
     role = ReplicaRole(controller=controller,
                        store=RedisAcdStore.from_url(redis_url, namespace=f"{NAMESPACE}-acd"),
