@@ -44,7 +44,7 @@ from typing import Any
 import aiohttp
 
 from loadtests.bench_api_hosts import HOSTS_ENV
-from loadtests.bench_api_replicas import combine, two_replicas
+from loadtests.bench_api_replicas import combine, requests_by_replica, two_replicas
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "loadtests" / "results"
@@ -169,6 +169,9 @@ def _two_replicas(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """Locust spread over both replicas, the fan-out on the one holding the center."""
     with two_replicas(out / "two", agents=args.users + 10, burst=args.burst) as pair:
         api = _locust(pair.hosts, args.users, args.seconds, out / "two" / "locust")
+        # Evidence of the spread: what each replica served (cp-1's count includes cp-2's
+        # forwards and the logins' database reads are each replica's own).
+        api["api_requests_by_replica"] = requests_by_replica(pair.urls)
         _say("2 replicas", api)
         ws = asyncio.run(_fanout(pair.urls[pair.active], pair.processes[pair.active],
                                  args.subscribers, args.burst))

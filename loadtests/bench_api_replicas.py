@@ -46,7 +46,7 @@ READY_TIMEOUT_S = 90.0  # chDB, prompts and the controller load before the API l
 # Keys of one run that get the two-replica suffix in the combined result.
 RUN_KEYS = ("api_rps", "api_p99_ms", "api_p50_ms", "api_requests", "api_failures",
             "per_endpoint", "ws_fanout_msgs_per_s", "ws_subscribers", "ws_delivered",
-            "ws_lagged", "ws_elapsed_s")
+            "ws_lagged", "ws_elapsed_s", "api_requests_by_replica")
 SUFFIX = "_2_replicas"
 
 
@@ -113,6 +113,29 @@ def combine(one: Mapping[str, Any], two: Mapping[str, Any]) -> dict[str, Any]:
         a, b = one.get(key), two.get(key)
         ok = isinstance(a, int | float) and isinstance(b, int | float) and a > 0
         out[name] = round(float(b) / float(a), 3) if ok else None  # type: ignore[arg-type]
+    return out
+
+
+def api_requests_served(metrics_text: str) -> int:
+    """The ``/api/v1/...`` requests a replica served, from its Prometheus ``/metrics``
+    (``cc_http_requests_total``); ``/healthz`` and ``/metrics`` polls are not counted."""
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith('cc_http_requests_total{') and 'route="/api/v1/' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def requests_by_replica(urls: Mapping[str, str]) -> dict[str, int]:
+    """Each replica's served ``/api/v1`` requests (the active one's count includes what the
+    standby passed on to it), or -1 for a replica whose /metrics did not answer."""
+    out: dict[str, int] = {}
+    for name, url in urls.items():
+        try:
+            with urllib.request.urlopen(url + "/metrics", timeout=5) as reply:
+                out[name] = api_requests_served(reply.read().decode())
+        except (OSError, urllib.error.URLError):
+            out[name] = -1
     return out
 
 

@@ -14,6 +14,7 @@ from control_plane.topology.model import load_topology
 from loadtests.bench_api_hosts import BadHosts, desk_login_ok, host_for, hosts_from
 from loadtests.bench_api_replicas import (
     DEMO_TOPOLOGY,
+    api_requests_served,
     center_toml,
     combine,
     replica_env,
@@ -142,3 +143,16 @@ def test_the_report_puts_two_replicas_beside_one_process_and_judges_the_bounds()
     alone = {r.figure: r for r in rows_for("api", {"api_rps": 400.0})}
     assert alone["api_rps_2_replicas"].value is None
     assert alone["api_rps_2_replicas"].ratio is None
+
+
+def test_api_requests_served_sums_the_api_routes_of_the_prometheus_counter() -> None:
+    text = "\n".join([
+        "# HELP cc_http_requests_total HTTP requests served, by route and status",
+        "# TYPE cc_http_requests_total counter",
+        'cc_http_requests_total{route="/api/v1/agent/status",status="200"} 120.0',
+        'cc_http_requests_total{route="/api/v1/agent/pause",status="409"} 3.0',
+        'cc_http_requests_total{route="/healthz",status="200"} 40.0',
+        'cc_http_requests_created{route="/api/v1/agent/status",status="200"} 1.7e9',
+        'cc_http_latency_seconds_count{route="/api/v1/agent/status"} 120.0'])
+    assert api_requests_served(text) == 123
+    assert api_requests_served("") == 0
