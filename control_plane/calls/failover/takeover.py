@@ -92,7 +92,7 @@ class ReplicaRole:
                 if self.lease is None:
                     lease = await self.store.acquire(PARTITION, self.replica_id, self.ttl_s)
                     if lease is not None:
-                        await self._take(lease)
+                        await self._take_or_give_back(lease)
                     else:
                         holder = await self.store.holder(PARTITION)
                         self.active_replica = holder.owner if holder is not None else None
@@ -103,6 +103,19 @@ class ReplicaRole:
             except Exception:  # a takeover that failed half-way is tried again
                 log.exception("controller takeover failed; retrying")
             await asyncio.sleep(period)
+
+    async def _take_or_give_back(self, lease: Lease) -> None:
+        try:
+            await self._take(lease)
+        except Exception:
+            # Half taken is worse than not taken: give the center back (this replica or
+            # another tries again from the start on the next round).
+            log.exception("controller takeover failed; the lease is given back")
+            self._lost("takeover failed")
+            if self.keeper is not None:
+                self.keeper.close()
+            with contextlib.suppress(AcdStoreError):
+                await self.store.release(lease)
 
     async def _take(self, lease: Lease) -> None:
         started = time.monotonic()
@@ -143,6 +156,8 @@ class ReplicaRole:
         assert ctx is not None
         restored = unreadable = 0
         for call_id, blob in (await self.sessions.load_all()).items():
+            if call_id in self.controller.sessions:  # adopted by an earlier, failed try
+                continue
             try:
                 snap = SessionSnapshot.decode(blob)
                 session = restore(ctx, snap)
