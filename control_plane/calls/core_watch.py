@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from control_plane.calls.context import ControllerContext
 from control_plane.runtime.metrics import ControlPlaneMetrics
+from control_plane.sipstack.message import SipResponse
 from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.ua import UserAgent
 from control_plane.sipstack.uri import SipUri
@@ -204,11 +205,22 @@ def options_probe(ua: UserAgent, *, timeout_s: float) -> Probe:
     503 is shedding load: send elsewhere while it does)."""
     async def probe(core: Peer) -> bool:
         request = ua.new_request("OPTIONS", SipUri(host=core.host, port=core.port))
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_response(response: SipResponse) -> None:
+            if response.status >= 200 and not answer.done():
+                answer.set_result(response.status)
+
+        txn = ua.layer.send_request(request, core, on_response)
         try:
-            response = await asyncio.wait_for(ua.request(request, core), timeout_s)
+            status = await asyncio.wait_for(answer, timeout_s)
         except TimeoutError:
             return False
-        return response.status < 500 and response.status != 408
+        finally:
+            # A probe lives one round, not Timer F's 32 s: a dead core would otherwise
+            # collect a transaction (and its retransmissions) every second.
+            txn.terminate()
+        return status < 500 and status != 408
 
     return probe
 

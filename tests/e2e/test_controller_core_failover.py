@@ -1,0 +1,215 @@
+"""kill -9 of province core A under a call controller with calls connected, queued and in
+the IVR: the controller's probes notice, it sends through core B, and every call goes on —
+the agent's hangup reaches the caller, the queued caller is offered to the agent through B,
+the IVR caller still reaches the queue, a new call completes, one CDR per call. When A is
+back the controller returns to it (DESIGN §5 "Failover of queued calls", §12).
+
+Real Kamailio tiers and RTPengine on a stack of this module's own (it kills a node); the
+controller runs in the test's event loop (tests/e2e/conftest.py's `controller` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from control_plane.calls.center import load_center
+from control_plane.calls.session import Phase
+from control_plane.ivr.prompts import build_prompts
+from control_plane.runtime.stack import Stack
+from control_plane.sipstack.peer import Peer
+from control_plane.topology.model import Role
+from tests.callers import Caller, until
+from tests.e2e.conftest import CallStack, RunningController, edge
+from tests.phones import AgentPhone
+from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
+
+CENTER = """
+domain = "cc.local"
+
+[[tenant]]
+id = "acme"
+language = "en"
+skills = ["tech"]
+
+[[tenant.queue]]
+id = "support"
+skills = [{ skill = "tech", min = 1 }]
+strategy = "top-down"
+ring_timeout_s = 8
+announce_period_s = 60
+max_wait_s = 600
+
+[[agent]]
+tenant = "acme"
+id = "alice"
+seat = "alice-cf"
+order = 1
+skills = { tech = 3 }
+
+[[route]]
+number = "4008000003"
+tenant = "acme"
+queue = "support"
+
+[[route]]
+number = "4008000001"
+tenant = "acme"
+flow = "main"
+
+[[flow]]
+tenant = "acme"
+name = "main"
+[flow.document]
+start = "menu"
+language = "en"
+[flow.document.nodes.menu]
+type = "menu"
+prompt = "main_menu"
+options = { "1" = "support" }
+timeout_s = 30
+retries = 5
+on_fail = "bye"
+[flow.document.nodes.support]
+type = "queue"
+queue = "support"
+[flow.document.nodes.bye]
+type = "hangup"
+prompt = "goodbye"
+"""
+
+
+@pytest.fixture(scope="module")
+def call_stack() -> Iterator[CallStack]:
+    """This module's own tiers (overrides conftest's shared one: core A gets killed)."""
+    topo = relocated_demo(free_prefix())
+    run_dir = Path(tempfile.mkdtemp(prefix="cc-cw-", dir="/tmp"))
+    (run_dir / "center.toml").write_text(CENTER, encoding="utf-8")
+    stack = Stack(topo, run_dir / "stack", control_plane=False)
+    prompts = build_prompts(run_dir / "prompts")
+    center = load_center(run_dir / "center.toml", prompts=prompts.names())
+    stack.start()
+    try:
+        accounts = seat_accounts(["alice-cf"], tenant="acme")
+        stack.add_seats(accounts)
+        yield CallStack(topo, stack, run_dir, prompts, center,
+                        {a.username: a for a in accounts})
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+async def _flowing(*parties: Caller | AgentPhone, packets: int = 25) -> None:
+    """Every party receives ``packets`` more RTP packets than it had."""
+    marks = [(p, p.rtp.mark()) for p in parties]
+    await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
+                "two-way RTP")
+
+
+def _via_hosts(phone: AgentPhone, index: int) -> list[str]:
+    """The hosts of the Via headers of the ``index``-th INVITE the phone got."""
+    return [via.host for via in phone.calls[index].request.via]
+
+
+async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_call(
+    call_stack: CallStack, controller: RunningController,
+) -> None:
+    topo = call_stack.topo
+    service = controller.service
+    assert service.ua is not None and service.controller.ctx is not None
+    watch, ctx, ua = service.core_watch, service.controller.ctx, service.ua
+    assert watch is not None
+    core_a, core_b = topo.by_role(Role.PROVINCE)[:2]
+    peer_a = Peer(core_a.address, core_a.sip_port)
+    peer_b = Peer(core_b.address, core_b.sip_port)
+    pair = topo.core_pair_host
+    city = topo.node("city-1")
+    alice = await AgentPhone.open(seat_ip(topo, 191))
+    callers = [await Caller.open(seat_ip(topo, 192 + i), rtp_port=40100 + i) for i in range(4)]
+    connected, queued, in_ivr, newcomer = callers
+    county = edge(call_stack, "county-1")
+    try:
+        assert await alice.register(Peer(city.address, city.sip_port), "alice-cf",
+                                    call_stack.seats["alice-cf"].password) == 200
+        assert (await connected.call("4008000003", topo.domain, county)).status == 200
+        await until(lambda: alice.dialogs, 30, "alice answers the first caller")
+        await _flowing(connected, alice)
+        assert (await queued.call("4008000003", topo.domain, county)).status == 200
+        assert (await in_ivr.call("4008000001", topo.domain, county)).status == 200
+        await _flowing(queued, in_ivr)  # music and the menu prompt
+        # Before the kill everything the controller sends enters through core A.
+        assert ctx.core == peer_a and ua.hosts[pair] == peer_a
+        assert core_a.address in _via_hosts(alice, 0)
+
+        daemon = call_stack.stack.daemon(core_a.name)
+        os.killpg(daemon.pid, signal.SIGKILL)  # the main process and its forked workers
+        daemon.process.wait(timeout=10)
+        killed = time.monotonic()
+        await until(lambda: watch.switches, 15, "the controller moves to core B")
+        print(f"controller moved to core B {time.monotonic() - killed:.1f} s after kill -9")
+        assert watch.switches == [peer_b]
+        assert ctx.core == peer_b and ua.hosts[pair] == peer_b
+        assert service.metrics is not None
+        moved = service.metrics.registry.get_sample_value(
+            "cc_controller_core_switches_total", {"core": f"{peer_b.host}:{peer_b.port}"})
+        assert moved == 1
+
+        # Media never stopped: RTPengine holds it whichever core is up.
+        await _flowing(connected, alice, queued, in_ivr)
+        # The agent hangs up: the controller's BYE reaches the caller through core B.
+        await alice.hang_up()
+        await until(lambda: not connected.connected, 15, "first caller gets the BYE")
+        # The queued caller is offered to alice through core B, and she answers.
+        heard = queued.rtp.echoed, in_ivr.rtp.echoed
+        await until(lambda: queued.rtp.echoed > heard[0] + 25, 30, "queued caller hears alice")
+        assert len(alice.calls) == 2
+        assert core_b.address in _via_hosts(alice, 1)
+        assert core_a.address not in _via_hosts(alice, 1)
+        # The IVR caller still walks the menu into the queue, and reaches alice next.
+        await in_ivr.rtp.press("1")
+        ivr_session = service.controller.sessions[in_ivr.invite.request.call_id]  # type: ignore[union-attr]
+        await until(lambda: ivr_session.phase is Phase.QUEUED, 20, ivr_session.record)
+        assert in_ivr.rtp.echoed == heard[1]
+        await queued.hang_up()
+        await until(lambda: in_ivr.rtp.echoed > heard[1] + 25, 30, "IVR caller hears alice")
+        await alice.hang_up()  # the agent ends this one too: another BYE through core B
+        await until(lambda: not in_ivr.connected, 15, "IVR caller gets the BYE")
+
+        # A call placed after the kill completes: answered by the controller through B,
+        # offered to alice, talked, hung up by the caller.
+        assert (await newcomer.call("4008000003", topo.domain, county)).status == 200
+        await until(lambda: len(alice.calls) == 4, 30, "alice is offered the new call")
+        await _flowing(newcomer, alice)
+        await newcomer.hang_up()
+        await until(lambda: len(controller.finished) == 4, 15, "four calls ended")
+
+        await controller.sink.flush()
+        ids = {c.invite.request.call_id for c in callers if c.invite is not None}
+        rows = controller.rows("SELECT call_id, count() FROM {db}.cdr GROUP BY call_id")
+        assert {str(call_id): n for call_id, n in rows} == dict.fromkeys(ids, 1)
+        causes = {str(call_id): (agent, cause) for call_id, agent, cause in controller.rows(
+            "SELECT call_id, agent, hangup_cause FROM {db}.cdr FINAL")}
+        assert causes[connected.invite.request.call_id] == ("alice", "agent")  # type: ignore[union-attr]
+        assert causes[queued.invite.request.call_id] == ("alice", "caller")  # type: ignore[union-attr]
+        assert causes[in_ivr.invite.request.call_id] == ("alice", "agent")  # type: ignore[union-attr]
+        assert causes[newcomer.invite.request.call_id] == ("alice", "caller")  # type: ignore[union-attr]
+
+        # Core A comes back: once it has answered long enough the controller returns to it.
+        await asyncio.to_thread(call_stack.stack.restart, core_a.name)
+        back = time.monotonic()
+        await until(lambda: len(watch.switches) == 2, 30, "the controller returns to A")
+        print(f"controller back on core A {time.monotonic() - back:.1f} s after its restart")
+        assert watch.switches == [peer_b, peer_a]
+        assert ctx.core == peer_a and ua.hosts[pair] == peer_a
+    finally:
+        for caller in callers:
+            await caller.close()
+        await alice.close()
