@@ -161,8 +161,8 @@ class CoreWatch:
             self.switches.append(moved)
             if self.families is not None:
                 self.families.switches.labels(core=label(moved)).inc()
-            log.warning("call controller switched province core", frm=label(before),
-                        to=label(moved))
+            log.warning("call controller switched province core", previous=label(before),
+                        now=label(moved))
         elif not any(self.choice.is_up(core) for core in cores):
             log.error("no province core answers; still sending to", core=label(before))
         self._publish()

@@ -2,7 +2,8 @@
 the IVR: the controller's probes notice, it sends through core B, and every call goes on —
 the agent's hangup reaches the caller, the queued caller is offered to the agent through B,
 the IVR caller still reaches the queue, a new call completes, one CDR per call. When A is
-back the controller returns to it (DESIGN §5 "Failover of queued calls", §12).
+back the controller returns to it and offers through it again (DESIGN §5 "Failover of
+queued calls", §12).
 
 Real Kamailio tiers and RTPengine on a stack of this module's own (it kills a node); the
 controller runs in the test's event loop (tests/e2e/conftest.py's `controller` fixture).
@@ -209,6 +210,15 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
         print(f"controller back on core A {time.monotonic() - back:.1f} s after its restart")
         assert watch.switches == [peer_b, peer_a]
         assert ctx.core == peer_a and ua.hosts[pair] == peer_a
+        # ...and an agent offered through A again is found: A learnt the seat from B.
+        late = await Caller.open(seat_ip(topo, 196), rtp_port=40104)
+        callers.append(late)
+        assert (await late.call("4008000003", topo.domain, county)).status == 200
+        await until(lambda: len(alice.calls) == 5, 30, "alice is offered a call through A")
+        assert core_a.address in _via_hosts(alice, 4)
+        await _flowing(late, alice)
+        await late.hang_up()
+        await until(lambda: len(controller.finished) == 5, 15, "the fifth call ended")
     finally:
         for caller in callers:
             await caller.close()
