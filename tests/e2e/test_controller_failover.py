@@ -119,11 +119,12 @@ class FailoverStack:
     redis: RedisServer
     password: str
 
-    def start_replica(self, name: str) -> Replica:
-        """Start a controller process for replica ``name``."""
-        state = self.run_dir / f"{name}.state"
-        records = self.run_dir / f"{name}.records.jsonl"
-        log = (self.run_dir / f"{name}.log").open("wb")  # beside the state file
+    def start_replica(self, name: str, incarnation: int = 1) -> Replica:
+        """Start a controller process for replica ``name`` (files per incarnation)."""
+        stem = name if incarnation == 1 else f"{name}-{incarnation}"
+        state = self.run_dir / f"{stem}.state"
+        records = self.run_dir / f"{stem}.records.jsonl"
+        log = (self.run_dir / f"{stem}.log").open("wb")  # beside the state file
         process = subprocess.Popen(
             [sys.executable, "-m", "control_plane.calls", "--topology",
              str(self.run_dir / "topology.toml"), "--center",
@@ -162,10 +163,15 @@ def failover_stack() -> Iterator[FailoverStack]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+replicas_started: list[Replica] = []  # every process a test started (stopped at the end)
+
+
 @pytest.fixture
 async def replicas(failover_stack: FailoverStack) -> AsyncIterator[tuple[Replica, Replica]]:
     one = failover_stack.start_replica("cp-1")
-    started: list[Replica] = [one]
+    started = replicas_started
+    started.clear()
+    started.append(one)
     try:
         await one.reaches("active", 60)
         two = failover_stack.start_replica("cp-2")
@@ -190,9 +196,9 @@ def _cdrs(*replicas: Replica) -> dict[str, list[dict[str, object]]]:
     return out
 
 
-async def _flowing(*parties: object, packets: int = 25) -> None:
+async def _flowing(*parties: Caller | AgentPhone, packets: int = 25) -> None:
     """Every party receives ``packets`` more RTP packets than it had."""
-    marks = [(p, p.rtp.mark()) for p in parties]  # type: ignore[attr-defined]
+    marks = [(p, p.rtp.mark()) for p in parties]
     await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
                 "two-way RTP")
 
@@ -220,6 +226,12 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         os.kill(one.process.pid, signal.SIGKILL)
         one.process.wait(timeout=10)
         await two.reaches("active", 15)
+        # The killed replica comes back at once (as a service manager would restart it) and
+        # stands by: the survivor refreshed every dialog's target, so the calls' requests
+        # keep going to cp-2 although cp-1 answers its probes again.
+        again = failover_stack.start_replica("cp-1", incarnation=2)
+        replicas_started.append(again)
+        await again.reaches("standby", 60)
 
         # Media never stopped: RTPengine holds it without any controller.
         await _flowing(connected, alice, queued, in_ivr)
@@ -244,6 +256,7 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
             return cdrs if len(cdrs) == 3 else None
 
         cdrs = await until(all_written, 30, "three CDRs")
+        assert not read_records(again.records, "cdr")  # the restarted standby held nothing
         ids = {c.invite.request.call_id for c in callers if c.invite is not None}
         assert set(cdrs) == ids
         assert all(len(rows) == 1 for rows in cdrs.values()), "one CDR per call"

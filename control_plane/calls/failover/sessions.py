@@ -24,6 +24,8 @@ from control_plane.sipstack.message import SipRequest
 from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.transaction_server import ServerTransaction
 
+SDP = (("Content-Type", "application/sdp"),)
+
 if TYPE_CHECKING:
     from control_plane.calls.context import ControllerContext
     from control_plane.calls.session import CallSession
@@ -114,3 +116,22 @@ def _restore_leg(ctx: ControllerContext, session: CallSession, snap: LegSnapshot
     ctx.ua.dialogs[leg.dialog.id] = leg.dialog
     ctx.legs[leg.dialog.call_id] = leg
     return leg
+
+
+async def refresh_targets(session: CallSession) -> None:
+    """Tell the caller and the agent where the call lives now: a re-INVITE is a target
+    refresh (RFC 3261 §12.2), carrying the SDP they already have, so media is untouched.
+    Afterwards their requests name this replica, even if the dead one comes back (a
+    restarted replica stands by and holds none of these dialogs)."""
+    ctx = session.ctx
+    legs = [(session.incoming.dialog, session.caller_answer_sdp)]
+    leg = session.agent_leg
+    if leg is not None and not session.on_hold:  # a held agent keeps its own direction
+        legs.append((leg.dialog, leg.offered_sdp))
+    for dialog, sdp in legs:
+        if dialog is None or not sdp or dialog.id not in ctx.ua.dialogs:
+            continue
+        request = ctx.ua.in_dialog(dialog, "INVITE", headers=SDP, body=sdp.encode())
+        response = await ctx.ua.invite(request).final
+        if response.status >= 300:
+            session.record.note(f"target refresh after takeover refused: {response.status}")

@@ -36,7 +36,7 @@ from control_plane.acd_store.ports import AcdStore, Lease
 from control_plane.calls.controller import CallController
 from control_plane.calls.failover.journal import JournaledDriver
 from control_plane.calls.failover.keeper import SessionKeeper
-from control_plane.calls.failover.sessions import restore
+from control_plane.calls.failover.sessions import refresh_targets, restore
 from control_plane.calls.failover.snapshot import SessionSnapshot
 from control_plane.calls.failover.store import SessionStore
 from control_plane.calls.phase import Phase
@@ -168,6 +168,7 @@ class ReplicaRole:
                     await self.sessions.drop(call_id)
                 continue
             self.controller.adopt(session)
+            session.spawn(refresh_targets(session))
             restored += 1
         return restored, unreadable
 
