@@ -119,17 +119,35 @@ class LiveConfig:
         if self.service.driver is None:
             return  # standing by: what changed stays marked until this replica serves
         tenants = set(self._dirty)
-        if self._everything:
-            found = await asyncio.to_thread(self.source.tenant_ids)
-            tenants.update(found, self.rows)
-        for tenant in sorted(tenants):
-            rows = await asyncio.to_thread(self.source.read, tenant)
-            self._dirty.discard(tenant)
-            if rows is not None and rows != self.rows.get(tenant):
-                self._apply(self.rows.get(tenant), rows)
-                self.rows[tenant] = rows
-                self.applied += 1
-        self._everything = False
+        everything, self._everything = self._everything, False
+        try:
+            if everything:
+                found = await asyncio.to_thread(self.source.tenant_ids)
+                tenants.update(found, self.rows)
+            for tenant in sorted(tenants):
+                # Unmarked before the read: a commit landing during it marks it again.
+                self._dirty.discard(tenant)
+                try:
+                    rows = await asyncio.to_thread(self.source.read, tenant)
+                except BaseException:
+                    self._dirty.add(tenant)
+                    raise
+                self._take(tenant, rows)
+        except BaseException:
+            self._everything = self._everything or everything
+            raise
+
+    def _take(self, tenant: str, rows: TenantRows | None) -> None:
+        before = self.rows.get(tenant)
+        if rows is None:
+            if before is None:
+                return
+            # The tenant was deleted: its numbers, flows, queues and agents go too.
+            rows = TenantRows(tenant, frozenset(), frozenset())
+        if rows != before:
+            self._apply(before, rows)
+            self.rows[tenant] = rows
+            self.applied += 1
 
     # ----- applying one tenant's difference -----
 
@@ -155,8 +173,11 @@ class LiveConfig:
                 continue
             if self._event(QueueUpserted(cfg)):
                 queues[(tenant, name)] = cfg
+                was = old_queues.get(name)
                 if row.callback_offer_s is not None:
                     callbacks[(tenant, name)] = float(row.callback_offer_s)
+                elif was is not None and was.callback_offer_s is not None:
+                    callbacks.pop((tenant, name), None)  # the offer was switched off
         for name in set(old_queues) - set(after.queues):
             # The engine has no event to drop a queue: its waiting calls keep their places;
             # no number or flow can send new callers to it any more.
