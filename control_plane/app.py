@@ -57,12 +57,15 @@ from control_plane.topology.model import Role, Topology, TopologyError, load_top
 
 if TYPE_CHECKING:
     from analytics.sink.backends.chdb_backend import ChdbBackend
+    from control_plane.calls.live_config import LiveConfig
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 METRICS: web.AppKey[ControlPlaneMetrics] = web.AppKey("metrics", ControlPlaneMetrics)
 STARTED_AT: web.AppKey[float] = web.AppKey("started_at", float)
 TOPOLOGY: web.AppKey[Topology | None] = web.AppKey("topology")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http", aiohttp.ClientSession)
+# The controller's live configuration (control_plane.calls.live_config), while it runs.
+LIVE_CONFIG: web.AppKey[LiveConfig] = web.AppKey("live_config")
 
 log = structlog.get_logger(__name__)
 
@@ -260,6 +263,7 @@ async def _calls(app: web.Application) -> AsyncIterator[None]:
 
     live = start_live_config(service, settings.database.url)
     app[CONFIG_DB].listeners.append(live.changed)
+    app[LIVE_CONFIG] = live
     from analytics.sink.metrics import SinkCollector
 
     collector = SinkCollector(sink, "chdb")
