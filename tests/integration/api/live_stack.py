@@ -132,6 +132,7 @@ class LiveCenter:
     app: web.Application
     token: str
     topo: Topology
+    db_dir: Path
 
     @property
     def service(self) -> CallControllerService:
@@ -156,7 +157,8 @@ class LiveCenter:
 @pytest.fixture
 async def live_center(media_stack: MediaStack, aiohttp_client: Any, tmp_path: Path,
                       chdb_session_backend: ChdbBackend) -> AsyncIterator[LiveCenter]:
-    db_url = f"sqlite:///{tmp_path / 'live.sqlite'}"
+    (tmp_path / "db").mkdir()  # a directory of its own: outage tests move it away
+    db_url = f"sqlite:///{tmp_path / 'db' / 'live.sqlite'}"
     engine = make_engine(db_url)
     upgrade_schema(engine)
     engine.dispose()
@@ -182,4 +184,4 @@ async def live_center(media_stack: MediaStack, aiohttp_client: Any, tmp_path: Pa
         "tenant": "acme", "username": "adam", "password": PASSWORD})
     assert resp.status == 200, await resp.text()
     token = (await resp.json())["token"]
-    yield LiveCenter(client, app, token, media_stack.topo)
+    yield LiveCenter(client, app, token, media_stack.topo, tmp_path / "db")

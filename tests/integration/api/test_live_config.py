@@ -13,13 +13,20 @@ import asyncio
 import time
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
 from control_plane.acd.commands import DecisionRecord
 from control_plane.acd.events import CallArrived
 from control_plane.acd.model import AgentRef, AgentState, CallRef, QueueRef
+from control_plane.app import LIVE_CONFIG
 from control_plane.calls.session import CallSession, Phase
+from control_plane.db.engine import make_engine
+from control_plane.db.models import Queue
 from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
 from tests.integration.api.live_stack import LiveCenter, live_center, media_stack
+from tests.integration.api.outage_support import SqliteOutage
 from tests.support import seat_ip
 
 __all__ = ["live_center", "media_stack"]
@@ -246,3 +253,34 @@ async def test_refused_edits_change_nothing_that_runs(live_center: LiveCenter) -
     await asyncio.sleep(0.3)  # a notification, had one been sent, would have landed
     assert engine.state.queues[QueueRef("acme", "support")].config == before
     assert ("acme", "broken") not in center.service.center.flows
+
+
+async def test_a_change_read_while_the_database_is_away_applies_when_it_returns(
+        live_center: LiveCenter) -> None:
+    center = live_center
+    live = center.app[LIVE_CONFIG]
+    ref = QueueRef("acme", "support")
+    engine = center.service.driver.engine  # type: ignore[union-attr]
+    assert engine.state.queues[ref].config.strategy == "top-down"
+    # Another writer (a second replica's API, say) commits; this process hears nothing.
+    db = make_engine(f"sqlite:///{center.db_dir / 'live.sqlite'}")
+    with Session(db) as s, s.begin():
+        s.execute(update(Queue).where(Queue.tenant == "acme", Queue.name == "support")
+                  .values(strategy="random"))
+    db.dispose()
+    outage = SqliteOutage(center.db_dir)
+    outage.down()
+    try:
+        failures = live.failures
+        live.changed(["acme"])
+        await until(lambda: live.failures > failures, within=5, why="a failed read")
+        assert engine.state.queues[ref].config.strategy == "top-down"  # what runs stays
+        status = (await center.client.get("/api/v1/queues", headers={
+            "Authorization": f"Bearer {center.token}"})).status
+        assert status == 503
+    finally:
+        outage.up()
+    # Read again by itself once the database is back: the committed change applies.
+    await until(lambda: engine.state.queues[ref].config.strategy == "random", within=5,
+                why="retry after the outage")
+    assert center.app[LIVE_CONFIG].applied >= 1
