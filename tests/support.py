@@ -96,3 +96,18 @@ def operator_token(address: str, port: int, run_dir: Path) -> str:
     with urllib.request.urlopen(request, timeout=10) as reply:
         token: str = json.loads(reply.read())["token"]
     return token
+
+
+def two_replica_demo(prefix: str) -> Topology:
+    """The relocated demo with two control-plane replicas, ``cp-1`` and ``cp-2`` (one
+    center: the failover tests kill one of them)."""
+    from dataclasses import replace
+
+    from control_plane.topology.control_planes import ControlPlaneNode
+
+    topo = relocated_demo(prefix)
+    base = topo.nodes[0].address.rsplit(".", 1)[0]
+    first = replace(topo.control_plane, name="cp-1")
+    second = ControlPlaneNode(name="cp-2", address=f"{base}.8", port=first.port + 10,
+                              sip_port=first.sip_port, center_numbers=first.center_numbers)
+    return replace(topo, control_plane=first, control_plane_replicas=(second,))

@@ -23,10 +23,9 @@ import pytest
 
 from control_plane.runtime.stack import Stack, control_plane_spec, probe_for, site_secrets
 from control_plane.runtime.supervisor import Daemon, PortClaim
-from control_plane.topology.control_planes import ControlPlaneNode
 from control_plane.topology.model import Topology
 from tests.redis_server import redis_server
-from tests.support import free_prefix, relocated_demo
+from tests.support import free_prefix, two_replica_demo
 
 
 @dataclass
@@ -42,12 +41,7 @@ class TwoReplicas:
 
 @pytest.fixture(scope="module")
 def two_replicas() -> Iterator[TwoReplicas]:
-    topo = relocated_demo(free_prefix())
-    base = topo.nodes[0].address.rsplit(".", 1)[0]
-    first = replace(topo.control_plane, name="cp-1")
-    second = ControlPlaneNode(name="cp-2", address=f"{base}.8", port=first.port + 10,
-                              sip_port=first.sip_port, center_numbers=first.center_numbers)
-    topo = replace(topo, control_plane=first, control_plane_replicas=(second,))
+    topo = two_replica_demo(free_prefix())
     run_dir = Path(tempfile.mkdtemp(prefix="cc-apifo-", dir="/tmp")) / "stack"
     stack = Stack(topo, run_dir, control_plane=False)
     stack.start()

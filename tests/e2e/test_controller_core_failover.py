@@ -33,59 +33,7 @@ from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.phones import AgentPhone
 from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
 
-CENTER = """
-domain = "cc.local"
-
-[[tenant]]
-id = "acme"
-language = "en"
-skills = ["tech"]
-
-[[tenant.queue]]
-id = "support"
-skills = [{ skill = "tech", min = 1 }]
-strategy = "top-down"
-ring_timeout_s = 8
-announce_period_s = 60
-max_wait_s = 600
-
-[[agent]]
-tenant = "acme"
-id = "alice"
-seat = "alice-cf"
-order = 1
-skills = { tech = 3 }
-
-[[route]]
-number = "4008000003"
-tenant = "acme"
-queue = "support"
-
-[[route]]
-number = "4008000001"
-tenant = "acme"
-flow = "main"
-
-[[flow]]
-tenant = "acme"
-name = "main"
-[flow.document]
-start = "menu"
-language = "en"
-[flow.document.nodes.menu]
-type = "menu"
-prompt = "main_menu"
-options = { "1" = "support" }
-timeout_s = 30
-retries = 5
-on_fail = "bye"
-[flow.document.nodes.support]
-type = "queue"
-queue = "support"
-[flow.document.nodes.bye]
-type = "hangup"
-prompt = "goodbye"
-"""
+CENTER = Path(__file__).parent / "failover_center.toml"
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +41,13 @@ def call_stack() -> Iterator[CallStack]:
     """This module's own tiers (overrides conftest's shared one: core A gets killed)."""
     topo = relocated_demo(free_prefix())
     run_dir = Path(tempfile.mkdtemp(prefix="cc-cw-", dir="/tmp"))
-    (run_dir / "center.toml").write_text(CENTER, encoding="utf-8")
+    shutil.copy(CENTER, run_dir / "center.toml")
     stack = Stack(topo, run_dir / "stack", control_plane=False)
     prompts = build_prompts(run_dir / "prompts")
     center = load_center(run_dir / "center.toml", prompts=prompts.names())
     stack.start()
     try:
-        accounts = seat_accounts(["alice-cf"], tenant="acme")
+        accounts = seat_accounts(["alice-fo"], tenant="acme")
         stack.add_seats(accounts)
         yield CallStack(topo, stack, run_dir, prompts, center,
                         {a.username: a for a in accounts})
@@ -138,8 +86,8 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
     connected, queued, in_ivr, newcomer = callers
     county = edge(call_stack, "county-1")
     try:
-        assert await alice.register(Peer(city.address, city.sip_port), "alice-cf",
-                                    call_stack.seats["alice-cf"].password) == 200
+        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
+                                    call_stack.seats["alice-fo"].password) == 200
         assert (await connected.call("4008000003", topo.domain, county)).status == 200
         await until(lambda: alice.dialogs, 30, "alice answers the first caller")
         await _flowing(connected, alice)

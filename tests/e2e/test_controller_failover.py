@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,66 +24,13 @@ import pytest
 from control_plane.calls.records_file import read_records
 from control_plane.runtime.stack import Stack
 from control_plane.sipstack.peer import Peer
-from control_plane.topology.control_planes import ControlPlaneNode
 from control_plane.topology.model import Topology
 from tests.callers import Caller, until
 from tests.phones import AgentPhone
 from tests.redis_server import RedisServer, redis_server
-from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
+from tests.support import free_prefix, seat_accounts, seat_ip, two_replica_demo
 
-CENTER = """
-domain = "cc.local"
-
-[[tenant]]
-id = "acme"
-language = "en"
-skills = ["tech"]
-
-[[tenant.queue]]
-id = "support"
-skills = [{ skill = "tech", min = 1 }]
-strategy = "top-down"
-ring_timeout_s = 8
-announce_period_s = 60
-max_wait_s = 600
-
-[[agent]]
-tenant = "acme"
-id = "alice"
-seat = "alice-fo"
-order = 1
-skills = { tech = 3 }
-
-[[route]]
-number = "4008000003"
-tenant = "acme"
-queue = "support"
-
-[[route]]
-number = "4008000001"
-tenant = "acme"
-flow = "main"
-
-[[flow]]
-tenant = "acme"
-name = "main"
-[flow.document]
-start = "menu"
-language = "en"
-[flow.document.nodes.menu]
-type = "menu"
-prompt = "main_menu"
-options = { "1" = "support" }
-timeout_s = 20
-retries = 5
-on_fail = "bye"
-[flow.document.nodes.support]
-type = "queue"
-queue = "support"
-[flow.document.nodes.bye]
-type = "hangup"
-prompt = "goodbye"
-"""
+CENTER = Path(__file__).parent / "failover_center.toml"
 
 
 @dataclass
@@ -137,14 +84,9 @@ class FailoverStack:
 
 @pytest.fixture(scope="module")
 def failover_stack() -> Iterator[FailoverStack]:
-    topo = relocated_demo(free_prefix())
-    base = topo.nodes[0].address.rsplit(".", 1)[0]
-    first = replace(topo.control_plane, name="cp-1")
-    second = ControlPlaneNode(name="cp-2", address=f"{base}.8", port=first.port + 10,
-                              sip_port=first.sip_port, center_numbers=first.center_numbers)
-    topo = replace(topo, control_plane=first, control_plane_replicas=(second,))
+    topo = two_replica_demo(free_prefix())
     run_dir = Path(tempfile.mkdtemp(prefix="cc-fo-", dir="/tmp"))
-    (run_dir / "center.toml").write_text(CENTER, encoding="utf-8")
+    shutil.copy(CENTER, run_dir / "center.toml")
     (run_dir / "topology.toml").write_text(topo.to_toml(), encoding="utf-8")
     stack = Stack(topo, run_dir / "stack", control_plane=False)
     stack.start()
