@@ -62,6 +62,14 @@ def _from_http(request: web.Request, exc: web.HTTPException) -> ApiError:
     return HttpError(exc.status, exc.reason)
 
 
+def _reason(exc: Exception) -> str:
+    """Why the database is unavailable, without repeating that it is."""
+    text = str(exc)
+    while text.startswith("database unavailable: "):
+        text = text.removeprefix("database unavailable: ")
+    return text
+
+
 def _from_db(exc: db.DbError) -> ApiError | None:
     match exc:
         case db.NotFound():
@@ -73,7 +81,7 @@ def _from_db(exc: db.DbError) -> ApiError | None:
                 "field": exc.field, "errors": [{"field": exc.field, "message": exc.reason,
                                                 "type": exc.constraint or "invalid"}]})
         case db.Unavailable():
-            return DependencyUnavailable("database", str(exc))
+            return DependencyUnavailable("database", _reason(exc))
     return None
 
 
@@ -89,7 +97,7 @@ def _to_response(request: web.Request, exc: Exception, request_id: str) -> web.R
         case json.JSONDecodeError():
             mapped = InvalidJson.from_decode_error(exc)
         case DirectoryUnavailableError():
-            mapped = DependencyUnavailable("database", str(exc))
+            mapped = DependencyUnavailable("database", _reason(exc))
         case db.DbError():
             mapped = _from_db(exc)
         case StoreUnavailable():  # the shared ACD / call state (Redis) away

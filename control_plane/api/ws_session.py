@@ -185,9 +185,10 @@ class LiveSocket:
                 except (DbError, DirectoryUnavailableError, DependencyUnavailable) as exc:
                     # The roster or team could not be read: say so and keep the socket; the
                     # client subscribes again later (nothing half-made stays behind).
+                    reason = str(exc).replace("database unavailable: ", "")
                     await self.send(error(DependencyUnavailable.error_id,
-                                          f"database unavailable: {exc}",
-                                          dependency="database", reason=str(exc),
+                                          f"database unavailable: {reason}",
+                                          dependency="database", reason=reason,
                                           retry_after=5))
 
     async def _unsubscribe(self, key: str) -> None:
