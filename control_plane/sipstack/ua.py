@@ -255,14 +255,34 @@ class UserAgent:
 
     async def request(self, request: SipRequest, peer: Peer | None = None) -> SipResponse:
         """Send a non-INVITE request in its own transaction; returns the final answer
-        (a synthetic 408 on timeout, 503 on transport error)."""
+        (a synthetic 408 on timeout, 503 on transport error).
+
+        When the first hop is a name of `hosts` that moved meanwhile (the core pair's name,
+        re-pointed at the live core), a request that got no answer is sent once more, as
+        a new transaction, through where the name points now: a BYE sent into a dead core
+        still reaches the far end."""
+        first = peer or self._next_hop(request)
+        response = await self._one_request(request, first)
+        if response.status in (408, 503):
+            now = self._next_hop(request)
+            if now != first and self._hop_is_named(request):
+                retry = request.evolve(via=(self.via(now.transport),))
+                log.info("%s to %s unanswered; again through %s", request.method, first, now)
+                response = await self._one_request(retry, now)
+        return response
+
+    def _hop_is_named(self, request: SipRequest) -> bool:
+        uri = request.route[0].uri if request.route else request.uri
+        return isinstance(uri, SipUri) and uri.host in self.hosts
+
+    async def _one_request(self, request: SipRequest, peer: Peer) -> SipResponse:
         done: asyncio.Future[SipResponse] = asyncio.get_running_loop().create_future()
 
         def on_response(response: SipResponse) -> None:
             if response.status >= 200 and not done.done():
                 done.set_result(response)
 
-        self.layer.send_request(request, peer or self._next_hop(request), on_response)
+        self.layer.send_request(request, peer, on_response)
         return await done
 
     def invite(
