@@ -234,6 +234,19 @@ async def test_new_number_and_flow_versions_for_new_calls_only(
     # The number unrouted: new calls to it are refused.
     await center.api("DELETE", f"/api/v1/dids/{did['id']}/route")
     await _live(lambda: "4008000077" not in center.service.center.routes, "route removed")
+    # Straight to a queue's voicemail: a one-node flow of the controller's own.
+    queues = await _ids(center, "/api/v1/queues")
+    await center.api("PUT", f"/api/v1/dids/{did['id']}/route",
+                     {"kind": "voicemail", "target_id": queues["support"]})
+    await _live(lambda: "4008000077" in center.service.center.routes, "voicemail route")
+    route = center.service.center.routes["+4008000077"]
+    assert route.flow == "voicemail:support"
+    assert center.service.center.flows[("acme", route.flow)].node("box").type == "voicemail"
+    # To one agent: no call path for it here, so the number is not answered (404).
+    agents = await _ids(center, "/api/v1/agents")
+    await center.api("PUT", f"/api/v1/dids/{did['id']}/route",
+                     {"kind": "agent", "target_id": agents["bob"]})
+    await _live(lambda: "4008000077" not in center.service.center.routes, "agent route")
 
 
 async def test_refused_edits_change_nothing_that_runs(live_center: LiveCenter) -> None:
