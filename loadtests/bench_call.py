@@ -8,8 +8,10 @@ Measured in one run, on whatever else the machine is doing (the load average is 
    the seat (SIPp logs on both sides, one clock) and INVITE -> 200 from the controller;
 3. the controller's added latency: the caller's INVITE reaching a core -> the controller's
    agent INVITE reaching a core (the cores' accounting timestamps);
-4. concurrent calls with two-way RTP through userspace RTPengine: callers play RTP, seats
-   echo it; loss from RTPengine's per-call packet counters over a window on the plateau;
+4. concurrent calls with two-way RTP through userspace RTPengine: every caller sends 20 ms
+   packets from a socket of its own, every seat echoes them from a socket of its own
+   (loadtests/rtp_peers.py); loss end to end (sent by a caller, echo back at that caller)
+   over a window on the plateau, RTPengine's per-call counters for the hops between;
    the controller's RSS growth per 100 concurrent calls;
 5. the ledger of the whole run (loadtests/ledger.py).
 
@@ -35,7 +37,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from analytics.sink import EventSink
 from analytics.sink.backends.chdb_backend import ChdbBackend
@@ -52,6 +53,16 @@ from control_plane.topology.addresses import free_prefix
 from control_plane.topology.model import Role, Topology, load_topology
 from control_plane.topology.render import REPO_ROOT
 from loadtests import ledger
+from loadtests.bench_rtp import (
+    CALLER_RTP_BASE,
+    SEAT_RTP_BASE,
+    CallerGroup,
+    PeerProcess,
+    StreamView,
+    loss_pct,
+    media_rows,
+    stream_view,
+)
 from loadtests.bench_sip import (
     BENCH_LIMITS,
     DEMO,
@@ -107,14 +118,18 @@ def write_rtp_pcap(path: Path, seconds: float) -> Path:
     return path
 
 
-def caller_scenario(directory: Path, *, hold_ms: int, pcap: Path | None) -> Path:
-    """``bench_caller.xml`` rendered: hold time, and RTP from ``pcap`` if given."""
+def caller_scenario(directory: Path, *, hold_ms: int, pcap: Path | None = None,
+                    own_port: bool = False) -> Path:
+    """``bench_caller.xml`` rendered: hold time, RTP from ``pcap`` if given, and with
+    ``own_port`` an SDP port per call from the injection file's first field."""
     action = (f'<nop><action><exec play_pcap_audio="{pcap}" /></action></nop>'
               if pcap else "")
     text = (SIPP_DIR / "bench_caller.xml").read_text(encoding="utf-8")
     text = text.replace("@RTP_ACTION@", action).replace("@HOLD_MS@", str(hold_ms))
+    text = text.replace("@MEDIA_PORT@", "[field0]" if own_port else "[media_port]")
     directory.mkdir(parents=True, exist_ok=True)
-    out = directory / f"bench_caller_{hold_ms}{'_rtp' if pcap else ''}.xml"
+    out = directory / (f"bench_caller_{hold_ms}{'_pcap' if pcap else ''}"
+                       f"{'_ports' if own_port else ''}.xml")
     out.write_text(text, encoding="utf-8")
     return out
 
@@ -130,6 +145,7 @@ class Bench:
     topo: Topology | None = None
     service: CallControllerService | None = None
     seat_logs: Path | None = None
+    echo: PeerProcess | None = None
     caller_dirs: list[Path] = field(default_factory=list)
     steps: dict[float, dict[str, float]] = field(default_factory=dict)
     prefixes: dict[float, str] = field(default_factory=dict)
@@ -168,7 +184,7 @@ def bare_baseline(b: Bench) -> Ramp:
 
 def start_seats(b: Bench, accounts: list[SeatAccount]) -> None:
     """Register every seat through the city edge from one address, then one SIPp answers
-    (and echoes RTP) for all of them there."""
+    for all of them there; RTP to a call's own port there is echoed (rtp_peers)."""
     assert b.topo is not None
     city, seat_ip = b.topo.node("city-1"), b.ip(60)
     rows = write_seats(b.work / "seats.csv", accounts)
@@ -178,8 +194,14 @@ def start_seats(b: Bench, accounts: list[SeatAccount]) -> None:
     if reg.successful != len(accounts):
         raise SystemExit(f"bench-call: {reg.successful} of {len(accounts)} seats registered")
     b.seat_logs = b.work / "seats"
+    # A port per concurrent call, and some spare: SIPp hands them out in turn.
+    ports = max(int(x) for x in b.args.rtp_levels.split(",")) + 100
+    b.echo = PeerProcess("echo", ip=seat_ip, base=SEAT_RTP_BASE, count=ports,
+                         workdir=b.seat_logs)
+    rows = media_rows(b.work / "seat_media.csv", base=SEAT_RTP_BASE, count=ports)
     b.sup.start(_uas_spec("seats", seat_ip, b.seat_logs, [
-        "-sf", str(SIPP_DIR / "bench_seat.xml"), "-trace_logs", "-rtp_echo", "-mi", seat_ip]))
+        "-sf", str(SIPP_DIR / "bench_seat.xml"), "-inf", str(rows), "-trace_logs",
+        "-mi", seat_ip]))
 
 
 def call_step(b: Bench, rate: float, counter: itertools.count[int]) -> StepResult:
@@ -237,36 +259,43 @@ async def _wait_for(done: Callable[[], bool], within: float) -> None:
         await asyncio.sleep(0.5)
 
 
-def _tag_packets(raw: dict[str, Any], tag: str) -> int:
-    """RTP packets RTPengine received from the party of ``tag`` (first stream per media)."""
-    info = raw.get("tags", {}).get(tag, {})
-    total = 0
-    for media in info.get("medias", []):
-        streams = media.get("streams", [])
-        if streams:
-            total += int(streams[0].get("stats", {}).get("packets", 0))
-    return total
+async def _views(ng: NgClient, calls: list[tuple[str, str, str]], errors: list[str],
+                 ) -> dict[str, tuple[StreamView, StreamView]]:
+    """RTPengine's caller-facing and seat-facing streams of each call."""
+    out: dict[str, tuple[StreamView, StreamView]] = {}
+    for call_id, caller_tag, far_tag in calls:
+        try:
+            raw = (await ng.query(call_id=call_id)).raw
+        except Exception as exc:  # counted and shown: a query RTPengine did not answer
+            errors.append(str(exc))
+            continue
+        caller, seat = stream_view(raw, caller_tag), stream_view(raw, far_tag)
+        if caller and seat:
+            out[call_id] = (caller, seat)
+    return out
 
 
-async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[str, float]:
-    """Ramp up to ``target`` concurrent calls with two-way RTP, then count packets over a
-    window on the plateau: caller -> RTPengine against seat echo -> RTPengine."""
-    assert b.topo is not None and b.service is not None
-    args, sessions = b.args, b.service.controller.sessions
+async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[str, object]:
+    """Ramp up to ``target`` concurrent calls, start every caller's RTP, then count over a
+    window on the plateau: sent by the callers, in at RTPengine from them, in at the seats,
+    in at RTPengine from the seats, back at the callers."""
+    assert b.topo is not None and b.service is not None and b.echo is not None
+    args, sessions, rtp = b.args, b.service.controller.sessions, b.topo.rtpengine
     ramp_s = target / args.rtp_rate
-    hold_ms = int((ramp_s + args.window + 25) * 1000)
-    pcap = write_rtp_pcap(b.work / "caller_rtp.pcap", hold_ms / 1000 + 5)
-    scenario = caller_scenario(b.work, hold_ms=hold_ms, pcap=pcap)
+    hold_ms = int((ramp_s + args.window + 40) * 1000)
     workdir = b.work / f"rtp-calls-{target}"
-    workdir.mkdir(parents=True, exist_ok=True)
+    rows = media_rows(workdir / "caller_media.csv", base=CALLER_RTP_BASE, count=target)
+    scenario = caller_scenario(b.work, hold_ms=hold_ms, own_port=True)
     b.caller_dirs.append(workdir)
+    caller = await asyncio.to_thread(CallerGroup, ip=b.ip(62), base=CALLER_RTP_BASE,
+                                     count=target, shards=args.rtp_shards, workdir=workdir)
     county = b.topo.node("county-1")
     rss_before = _rss_mb()
     proc = await asyncio.to_thread(
         subprocess.Popen,
         ["sipp", f"{county.address}:5060", "-sf", str(scenario), "-s", NUMBER, "-i", b.ip(62),
-         "-p", "5060", "-mi", b.ip(62), "-r", str(args.rtp_rate), "-m", str(target),
-         "-l", str(target), "-key", "caller_prefix", prefix, "-trace_logs",
+         "-p", "5060", "-mi", b.ip(62), "-inf", str(rows), "-r", str(args.rtp_rate),
+         "-m", str(target), "-l", str(target), "-key", "caller_prefix", prefix, "-trace_logs",
          "-trace_stat", "-stf", str(workdir / "stat.csv"), "-trace_err", "-error_file",
          str(workdir / "errors.log"), "-nostdin", "-timeout", f"{hold_ms // 1000 + 60}s"],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -276,47 +305,51 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
                 if s.phase is Phase.CONNECTED]
 
     await _wait_for(lambda: len(connected()) >= target, ramp_s + 20)
-    await asyncio.sleep(2.0)  # media flowing on the last calls
     calls = connected()
-    rss_plateau = _rss_mb()
-    load = os.getloadavg()[0]
-
     errors: list[str] = []
-
-    async def counts() -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        for call_id, caller_tag, far_tag in calls:
-            try:
-                raw = (await ng.query(call_id=call_id)).raw
-            except Exception as exc:  # counted and shown: a query RTPengine did not answer
-                errors.append(str(exc))
-                continue
-            out[call_id] = (_tag_packets(raw, caller_tag), _tag_packets(raw, far_tag))
-        return out
-
-    first = await counts()
+    echo_first = await asyncio.to_thread(b.echo.ask, "report")
+    for caller_side, _ in (await _views(ng, calls, errors)).values():
+        await asyncio.to_thread(caller.send, caller_side.peer_port,
+                                (rtp.address, caller_side.local_port))
+    await asyncio.sleep(3.0)  # media flowing on every call, the latching done
+    rss_plateau, load = _rss_mb(), os.getloadavg()[0]
+    await asyncio.to_thread(caller.mark)
     await asyncio.sleep(args.window)
-    second = await counts()
-    sent = echoed = two_way = 0
-    for call_id, (c1, s1) in first.items():
-        if call_id not in second:
-            continue
-        dc, ds = second[call_id][0] - c1, second[call_id][1] - s1
-        sent, echoed = sent + dc, echoed + ds
-        two_way += dc > 0 and ds > 0
+    ends = await asyncio.to_thread(caller.stop)  # returns once the last echoes are in
+    await asyncio.to_thread(caller.close)
+    # The hops in between, over the streams' whole life (the window's edges cannot be
+    # placed in RTPengine's counters): every packet is counted at every hop.
+    views = await _views(ng, calls, errors)
+    echo_last = await asyncio.to_thread(b.echo.ask, "report")
+    hops = {"sent": ends["sent"], "in_from_callers": sum(c.packets for c, _ in views.values()),
+            "at_seats": echo_last["received"] - echo_first["received"],
+            "echoed": echo_last["echoed"] - echo_first["echoed"],
+            "in_from_seats": sum(s.packets for _, s in views.values()),
+            "back": ends["received"]}
     await asyncio.to_thread(proc.wait, hold_ms / 1000 + 90)
     per_100 = (rss_plateau - rss_before) / len(calls) * 100 if calls else 0.0
-    print(f"  rtp plateau    target {target}: {len(calls)} connected, {two_way} with two-way "
-          f"RTP; {len(errors)} queries failed{(' (' + errors[0] + ')') if errors else ''}; "
-          f"{sent} packets in from callers, {echoed} echoed back in {args.window:.0f} s; "
-          f"controller RSS {rss_before:.0f} -> {rss_plateau:.0f} MB; load {load:.2f}",
+    print(f"  rtp plateau    target {target}: {len(calls)} connected, {ends['two_way']} with "
+          f"two-way RTP ({ends['window_pps_per_stream']} packets/s each); {len(errors)} queries "
+          f"failed{(' (' + errors[0] + ')') if errors else ''}; {args.window:.0f} s window: "
+          f"{ends['window_sent']} sent, {ends['window_received']} back ({ends['loss_pct']}% "
+          f"lost, {ends['streams_with_loss']} calls lost some); hops over the streams' life: "
+          + " -> ".join(f"{k} {v}" for k, v in hops.items())
+          + f"; controller RSS {rss_before:.0f} -> {rss_plateau:.0f} MB; load {load:.2f}",
           flush=True)
     return {"target": target, "concurrent_connected": len(calls),
-            "concurrent_rtp_calls": two_way, "ng_query_failures": len(errors),
-            "rtp_packets_from_callers": sent, "rtp_packets_echoed": echoed,
-            # Echoes of packets sent just before the window land in it: the ratio can pass
-            # 1 by a few hundredths; negative loss reads as none.
-            "rtp_loss_pct": round(max(0.0, 100 * (1 - echoed / sent)), 3) if sent else 100.0,
+            "concurrent_rtp_calls": ends["two_way"], "ng_query_failures": len(errors),
+            "rtp_window_pps_per_call": ends["window_pps_per_stream"],
+            "rtp_packets_sent": ends["window_sent"],
+            "rtp_packets_back": ends["window_received"],
+            "rtp_loss_pct": ends["loss_pct"],
+            "rtp_hops": hops,
+            "rtp_loss_hop_pct": {
+                "caller_to_rtpengine": loss_pct(hops["sent"], hops["in_from_callers"]),
+                "rtpengine_to_seat": loss_pct(hops["in_from_callers"], hops["at_seats"]),
+                "seat_to_rtpengine": loss_pct(hops["echoed"], hops["in_from_seats"]),
+                "rtpengine_to_caller": loss_pct(hops["in_from_seats"], hops["back"])},
+            "rtp_calls_with_loss": ends["streams_with_loss"],
+            "rtp_caller_skipped_ticks": ends["skipped_ticks"],
             "controller_rss_mb_before": round(rss_before, 1),
             "controller_rss_mb_plateau": round(rss_plateau, 1),
             "controller_rss_mb_per_100_calls": round(per_100, 2),
@@ -327,6 +360,14 @@ async def _drain(b: Bench, within: float) -> None:
     assert b.service is not None
     sessions = b.service.controller.sessions
     await _wait_for(lambda: not sessions, within)
+
+
+def _num(level: dict[str, object], key: str) -> float:
+    return float(str(level[key]))
+
+
+def _lossy(level: dict[str, object]) -> bool:
+    return _num(level, "rtp_loss_pct") > MAX_RTP_LOSS_PCT
 
 
 def _best(r: Ramp) -> StepResult | None:
@@ -368,11 +409,11 @@ async def measure(b: Bench) -> dict[str, object]:
         for n, target in enumerate(int(x) for x in args.rtp_levels.split(",")):
             levels.append(await rtp_plateau(b, ng, target, f"8{n:02d}0"))
             await _drain(b, 60)
-            if levels[-1]["rtp_loss_pct"] > MAX_RTP_LOSS_PCT \
-                    or levels[-1]["concurrent_rtp_calls"] < target * MIN_DELIVERED_SHARE:
+            if _lossy(levels[-1]) or _num(levels[-1], "concurrent_rtp_calls") \
+                    < target * MIN_DELIVERED_SHARE:
                 break
-        good = [lv for lv in levels if lv["rtp_loss_pct"] <= MAX_RTP_LOSS_PCT] or levels[:1]
-        best_level = max(good, key=lambda lv: lv["concurrent_rtp_calls"])
+        good = [lv for lv in levels if not _lossy(lv)] or levels[:1]
+        best_level = max(good, key=lambda lv: _num(lv, "concurrent_rtp_calls"))
         figures: dict[str, object] = {**best_level, "rtp_levels": levels}
         await sink.flush()
         cdrs = [ledger.CdrRow(str(c), str(h), int(str(s)), str(q), str(a))
@@ -380,6 +421,8 @@ async def measure(b: Bench) -> dict[str, object]:
                     "SELECT call_id, hangup_cause, sip_code, queue, agent FROM bench.cdr FINAL")]
     finally:
         ng.close()
+        if b.echo is not None:
+            await asyncio.to_thread(b.echo.close)
         await b.service.stop()
         await sink.close()
         backend.close()
@@ -420,6 +463,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         bare = await asyncio.to_thread(bare_baseline, b)
         figures = await measure(b)
     finally:
+        if b.echo is not None:
+            b.echo.close()
         b.sup.stop_all()
         if os.environ.get("BENCH_KEEP"):
             print(f"kept {work}")
@@ -454,6 +499,8 @@ def main() -> None:
                         help="concurrent two-way RTP calls to try, in order (target 300)")
     parser.add_argument("--rtp-rate", type=float, default=20.0, help="calls/s to get there")
     parser.add_argument("--window", type=float, default=10.0, help="RTP counting window, s")
+    parser.add_argument("--rtp-shards", type=int, default=2,
+                        help="processes the callers' RTP is split over")
     args = parser.parse_args()
     figures = asyncio.run(run(args))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,317 @@
+"""RTP ends for ``bench_call``'s concurrent-call plateau: callers that send, seats that echo.
+
+Why not SIPp's media: measured on the 2-core machine (load 16-22), ``-rtp_echo`` answers every
+seat from ONE socket and one thread; at 200-300 calls (10,000-15,000 packets/s) its 208 kB
+receive buffer overflows whenever the thread waits for a core, and that was the whole loss
+(``ss -u -a -m``: every dropped packet on the seat's echo port). Here every call has its own
+socket on both ends (a queue per call, as a real phone has), and loss is counted end to end:
+a packet counts as sent when the caller's ``sendto`` took it and as delivered when its echo
+came back to the same caller.
+
+Two commands, one process each (a process per side can use both cores):
+  Both print ``{"ready": N}`` once their sockets are bound.
+  ``python -m loadtests.rtp_peers echo --ip IP --base PORT --count N``: echo every datagram
+  arriving on IP:PORT, PORT+2, ... (N sockets) back to its sender. On stdin ``report`` prints
+  ``{"received": r, "echoed": e}``; EOF ends it.
+  ``python -m loadtests.rtp_peers call --ip IP --base PORT --count N``: sockets as above,
+  silent until stdin says ``send LOCAL_PORT DEST_IP DEST_PORT`` (one line per call); then
+  every socket sends a 20 ms PCMU packet per tick. ``mark`` opens the counting window (prints
+  ``{"tick": t}``); ``stop`` stops sending, waits for the last echoes and prints the counts
+  (``window_sent``, ``window_received``, per-stream ``streams`` ...).
+
+The tick number rides in the payload, so an echo is charged to the window its packet was
+sent in: no edge effect from packets in flight when the window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import socket
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+
+PTIME_S = 0.020
+HEADER = struct.Struct("!BBHII")
+SSRC = 0xBE4C
+# The tick rides in the payload (after a marker): RTPengine rewrites sequence, timestamp
+# and SSRC of a stream it once played music on hold into, never a payload it relays.
+MARK = b"RTPB"
+TICK = struct.Struct("!4sI")
+FILL = b"\xff" * (160 - TICK.size)  # the rest of 20 ms of PCMU
+# After a stall the caller sends the ticks it missed, but at most this many at once: a real
+# phone does not send a second of audio in one burst, and RTPengine 10.5 stops reading a
+# socket for good after five reads that found more than 50 packets queued.
+MAX_CATCH_UP_TICKS = 10
+DRAIN_S = 1.0  # echoes of the last packets are back well within this on loopback
+
+
+class PeerError(ValueError):
+    """Bad input to the RTP peers; ``error_id`` is stable."""
+
+    def __init__(self, error_id: str, detail: str) -> None:
+        super().__init__(f"{error_id}: {detail}")
+        self.error_id = error_id
+
+
+def rtp_packet(tick: int) -> bytes:
+    """One PCMU packet of ``tick`` (sequence and timestamp derive from it)."""
+    return (HEADER.pack(0x80, 0, tick & 0xFFFF, (tick * 160) & 0xFFFFFFFF, SSRC)
+            + TICK.pack(MARK, tick & 0xFFFFFFFF) + FILL)
+
+
+def packet_tick(data: bytes) -> int:
+    """The tick a packet of ``rtp_packet`` was sent in (-1 for anything else)."""
+    if len(data) < HEADER.size + TICK.size:
+        return -1
+    mark, tick = TICK.unpack_from(data, HEADER.size)
+    return int(tick) if mark == MARK else -1
+
+
+@dataclass
+class Stream:
+    """One caller's counts: all of them, and those of the window."""
+
+    dest: tuple[str, int]
+    first_tick: int = 0
+    sent: int = 0
+    received: int = 0
+    window_sent: int = 0
+    window_received: int = 0
+
+
+@dataclass
+class Window:
+    """The counting window, in ticks: [start, end); end is open until ``stop``."""
+
+    start: int = -1
+    end: int = 1 << 62
+
+    def holds(self, tick: int) -> bool:
+        """Whether a packet of ``tick`` belongs to the window."""
+        return self.start >= 0 and self.start <= tick < self.end
+
+
+@dataclass
+class Totals:
+    """What ``stop`` reports: sums over the streams and per-stream extremes."""
+
+    streams: int
+    two_way: int
+    sent: int
+    received: int
+    window_sent: int
+    window_received: int
+    window_ticks: int
+    streams_with_loss: int
+    loss_pct: float
+    window_pps_per_stream: float
+    late_ticks: int
+    skipped_ticks: int
+    worst: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def totals(streams: dict[int, Stream], *, window: Window, late: int, skipped: int) -> Totals:
+    """The report of a caller run: end-to-end loss over the window."""
+    active = list(streams.values())
+    w_sent = sum(s.window_sent for s in active)
+    w_recv = sum(s.window_received for s in active)
+    lossy = sorted(((p, s.window_sent, s.window_received) for p, s in streams.items()
+                    if s.window_received < s.window_sent), key=lambda x: x[2] - x[1])
+    sent = sum(s.sent for s in active)
+    window_s = max(0, window.end - window.start) * PTIME_S if window.start >= 0 else 0.0
+    return Totals(
+        streams=len(active),
+        two_way=sum(1 for s in active if s.window_sent > 0 and s.window_received > 0),
+        sent=sent, received=sum(s.received for s in active),
+        window_sent=w_sent, window_received=w_recv,
+        window_ticks=max(0, window.end - window.start) if window.start >= 0 else 0,
+        streams_with_loss=len(lossy),
+        loss_pct=round(100 * (1 - w_recv / w_sent), 3) if w_sent else 100.0,
+        window_pps_per_stream=round(w_sent / window_s / len(active), 1)
+        if active and window_s > 0 else 0.0,
+        late_ticks=late, skipped_ticks=skipped, worst=lossy[:5])
+
+
+def parse_command(line: str) -> tuple[str, list[str]]:
+    """``send PORT IP PORT`` | ``mark`` | ``stop`` | ``report`` -> (verb, args)."""
+    words = line.split()
+    if not words:
+        return "", []
+    verb, args = words[0], words[1:]
+    arity = {"send": 3, "mark": 0, "stop": 0, "report": 0}
+    if verb not in arity:
+        raise PeerError("rtp_peers.unknown_command", f"{verb!r} (send, mark, stop, report)")
+    if len(args) != arity[verb]:
+        raise PeerError("rtp_peers.bad_arguments", f"{verb} takes {arity[verb]}: {line!r}")
+    if verb == "send" and not (args[0].isdigit() and args[2].isdigit()):
+        raise PeerError("rtp_peers.bad_arguments", f"ports must be numbers: {line!r}")
+    return verb, args
+
+
+def open_sockets(ip: str, base: int, count: int) -> dict[int, socket.socket]:
+    """``count`` non-blocking UDP sockets on ip:base, base+2, ... (RTP ports are even)."""
+    if count < 1 or base < 1024 or base % 2 or base + 2 * count > 65535:
+        raise PeerError("rtp_peers.bad_ports", f"base {base}, count {count}")
+    out: dict[int, socket.socket] = {}
+    for n in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((ip, base + 2 * n))
+        sock.setblocking(False)
+        out[base + 2 * n] = sock
+    return out
+
+
+def _reply(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def _drain(sock: socket.socket, *, echo: bool) -> tuple[list[bytes], int]:
+    """Everything queued on ``sock``, and how many went back to their sender (``echo``)."""
+    got: list[bytes] = []
+    echoed = 0
+    while True:
+        try:
+            data, addr = sock.recvfrom(2048)
+        except BlockingIOError:
+            return got, echoed
+        got.append(data)
+        if echo:
+            try:
+                sock.sendto(data, addr)
+                echoed += 1
+            except BlockingIOError:
+                pass  # a full send buffer: a loss of this end, the caller's counts show it
+
+
+def run_echo(socks: dict[int, socket.socket]) -> None:
+    """Echo until stdin closes; ``report`` prints the counts so far."""
+    poller = select.epoll()
+    by_fd = {s.fileno(): s for s in socks.values()}
+    for fd in by_fd:
+        poller.register(fd, select.EPOLLIN)
+    stdin = sys.stdin.fileno()
+    poller.register(stdin, select.EPOLLIN)
+    received = echoed = 0
+    while True:
+        for fd, _ in poller.poll():
+            if fd != stdin:
+                got, back = _drain(by_fd[fd], echo=True)
+                received, echoed = received + len(got), echoed + back
+                continue
+            line = sys.stdin.readline()
+            if not line:
+                return
+            verb, _ = parse_command(line)
+            if verb == "report":
+                _reply({"received": received, "echoed": echoed})
+
+
+@dataclass
+class Caller:
+    """The caller side's state: sockets, streams started, the window, the clock."""
+
+    socks: dict[int, socket.socket]
+    streams: dict[int, Stream] = field(default_factory=dict)
+    window: Window = field(default_factory=Window)
+    tick: int = 0
+    late: int = 0
+    skipped: int = 0
+    started: float = field(default_factory=time.monotonic)
+    sending: bool = True
+
+    def send_due(self) -> None:
+        """Send every tick due by now (at most ``MAX_CATCH_UP_TICKS`` of them at once)."""
+        due = int((time.monotonic() - self.started) / PTIME_S) + 1
+        if due - self.tick > MAX_CATCH_UP_TICKS:
+            self.skipped += due - self.tick - MAX_CATCH_UP_TICKS
+            self.tick = due - MAX_CATCH_UP_TICKS
+        if due - self.tick > 1:
+            self.late += 1
+        while self.tick < due:
+            packet, in_window = rtp_packet(self.tick), self.window.holds(self.tick)
+            for port, stream in self.streams.items():
+                try:
+                    self.socks[port].sendto(packet, stream.dest)
+                except BlockingIOError:
+                    continue  # never left this host: not sent
+                stream.sent += 1
+                stream.window_sent += in_window
+            self.tick += 1
+
+    def receive(self, port: int) -> None:
+        """Count the echoes queued on one caller socket."""
+        stream = self.streams.get(port)
+        got, _ = _drain(self.socks[port], echo=False)
+        if stream is None:
+            return
+        stream.received += len(got)
+        stream.window_received += sum(1 for d in got if self.window.holds(packet_tick(d)))
+
+    def command(self, verb: str, args: list[str]) -> bool:
+        """Apply one stdin command; False once stopped."""
+        if verb == "send":
+            port = int(args[0])
+            if port not in self.socks:
+                raise PeerError("rtp_peers.unknown_port", f"no caller socket on {port}")
+            self.streams[port] = Stream((args[1], int(args[2])), first_tick=self.tick)
+        elif verb == "mark":
+            self.window.start = self.tick
+            _reply({"tick": self.tick})
+        elif verb == "stop":
+            self.window.end = self.tick
+            return False
+        return True
+
+
+def run_caller(socks: dict[int, socket.socket]) -> None:
+    """Send and count until ``stop`` (or EOF), then report."""
+    caller = Caller(socks)
+    poller = select.epoll()
+    by_fd = {s.fileno(): port for port, s in socks.items()}
+    for fd in by_fd:
+        poller.register(fd, select.EPOLLIN)
+    stdin = sys.stdin.fileno()
+    poller.register(stdin, select.EPOLLIN)
+    while caller.sending:
+        caller.send_due()
+        wait = caller.started + caller.tick * PTIME_S - time.monotonic()
+        for fd, _ in poller.poll(max(0.0, wait)):
+            if fd != stdin:
+                caller.receive(by_fd[fd])
+                continue
+            line = sys.stdin.readline()
+            caller.sending = bool(line) and caller.command(*parse_command(line))
+    poller.unregister(stdin)
+    deadline = time.monotonic() + DRAIN_S
+    while (left := deadline - time.monotonic()) > 0:
+        for fd, _ in poller.poll(left):
+            caller.receive(by_fd[fd])
+    report = totals(caller.streams, window=caller.window, late=caller.late,
+                    skipped=caller.skipped)
+    _reply(report.__dict__)
+
+
+def main() -> None:
+    """Entry point: ``python -m loadtests.rtp_peers {echo,call} --ip IP --base P --count N``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("role", choices=["echo", "call"])
+    parser.add_argument("--ip", required=True)
+    parser.add_argument("--base", type=int, required=True, help="first (even) port")
+    parser.add_argument("--count", type=int, required=True, help="sockets, one per call")
+    args = parser.parse_args()
+    try:
+        socks = open_sockets(args.ip, args.base, args.count)
+        _reply({"ready": len(socks)})
+        (run_echo if args.role == "echo" else run_caller)(socks)
+    except PeerError as exc:
+        sys.stderr.write(f"rtp_peers: {exc}\n")
+        raise SystemExit(2) from exc
+
+
+if __name__ == "__main__":
+    main()

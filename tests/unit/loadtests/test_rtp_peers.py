@@ -1,0 +1,127 @@
+"""The RTP plateau's pure parts: packets, the counting window, commands, RTPengine's view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests.bench_call import caller_scenario
+from loadtests.bench_rtp import loss_pct, media_rows, stream_view
+from loadtests.rtp_peers import (
+    PeerError,
+    Stream,
+    Window,
+    open_sockets,
+    packet_tick,
+    parse_command,
+    rtp_packet,
+    totals,
+)
+
+
+def test_a_packet_carries_its_tick_in_the_payload_past_the_16_bit_sequence() -> None:
+    for tick in (0, 1, 65535, 65536, 1_000_000):
+        packet = rtp_packet(tick)
+        assert len(packet) == 12 + 160
+        assert packet_tick(packet) == tick
+    assert packet_tick(b"\x80\x00") == -1  # too short
+    rewritten = bytearray(rtp_packet(7))
+    rewritten[2:12] = bytes(10)  # RTPengine renumbered it (after music on hold): still ours
+    assert packet_tick(bytes(rewritten)) == 7
+    foreign = bytearray(rtp_packet(7))
+    foreign[12:16] = b"\xff\xff\xff\xff"  # a payload without the marker: not ours
+    assert packet_tick(bytes(foreign)) == -1
+
+
+def test_the_window_holds_ticks_from_mark_to_stop_only() -> None:
+    window = Window()
+    assert not window.holds(0)  # not opened yet
+    window.start = 10
+    assert window.holds(10) and window.holds(10_000) and not window.holds(9)
+    window.end = 20
+    assert window.holds(19) and not window.holds(20)
+
+
+def test_totals_count_loss_end_to_end_and_name_the_worst_calls() -> None:
+    streams = {20000: Stream(("10.0.0.1", 30000), sent=600, received=600,
+                             window_sent=500, window_received=500),
+               20002: Stream(("10.0.0.1", 30004), sent=600, received=580,
+                             window_sent=500, window_received=480),
+               20004: Stream(("10.0.0.1", 30008), sent=600, received=0,
+                             window_sent=500, window_received=0)}
+    report = totals(streams, window=Window(start=100, end=600), late=3,
+                    skipped=0)
+    assert report.streams == 3 and report.two_way == 2
+    assert report.window_sent == 1500 and report.window_received == 980
+    assert report.loss_pct == pytest.approx(34.667)
+    assert report.streams_with_loss == 2
+    assert report.worst[0] == (20004, 500, 0)  # the call that lost most comes first
+    assert report.window_ticks == 500
+    assert report.window_pps_per_stream == 50.0
+
+
+def test_totals_of_nothing_sent_is_full_loss_not_a_division_by_zero() -> None:
+    report = totals({}, window=Window(), late=0, skipped=0)
+    assert report.loss_pct == 100.0 and report.two_way == 0 and report.window_ticks == 0
+
+
+def test_commands_are_checked_with_stable_error_ids() -> None:
+    assert parse_command("send 20000 10.0.0.1 30000\n") == ("send",
+                                                            ["20000", "10.0.0.1", "30000"])
+    assert parse_command("mark") == ("mark", [])
+    assert parse_command("   ") == ("", [])
+    with pytest.raises(PeerError) as unknown:
+        parse_command("launch 1")
+    assert unknown.value.error_id == "rtp_peers.unknown_command"
+    with pytest.raises(PeerError) as arity:
+        parse_command("send 20000 10.0.0.1")
+    assert arity.value.error_id == "rtp_peers.bad_arguments"
+    with pytest.raises(PeerError) as port:
+        parse_command("send x 10.0.0.1 30000")
+    assert port.value.error_id == "rtp_peers.bad_arguments"
+
+
+@pytest.mark.parametrize(("base", "count"), [(20001, 1), (80, 1), (65000, 400), (20000, 0)])
+def test_bad_port_ranges_are_refused_before_any_socket_opens(base: int, count: int) -> None:
+    with pytest.raises(PeerError) as err:
+        open_sockets("127.0.0.1", base, count)
+    assert err.value.error_id == "rtp_peers.bad_ports"
+
+
+QUERY = {"tags": {
+    "caller": {"medias": [{"streams": [
+        {"local port": 31000, "endpoint": {"port": 20002}, "flags": ["RTP", "filled"],
+         "stats": {"packets": 700}},
+        {"local port": 31001, "endpoint": {"port": 20003}, "flags": ["RTCP", "filled"],
+         "stats": {"packets": 0}}]}]},
+    "seat": {"medias": [{"streams": [
+        {"local port": 31002, "endpoint": {"port": 40000}, "flags": ["RTP"],
+         "stats": {"packets": 690}}]}]}}}
+
+
+def test_rtpengines_query_gives_each_partys_rtp_stream() -> None:
+    caller = stream_view(QUERY, "caller")
+    assert caller is not None
+    assert (caller.local_port, caller.peer_port, caller.packets) == (31000, 20002, 700)
+    seat = stream_view(QUERY, "seat")
+    assert seat is not None and seat.packets == 690
+    assert stream_view(QUERY, "nobody") is None
+
+
+def test_loss_pct() -> None:
+    assert loss_pct(1000, 990) == 1.0
+    assert loss_pct(0, 0) == 100.0
+
+
+def test_media_rows_give_every_call_an_even_port(tmp_path: Path) -> None:
+    rows = media_rows(tmp_path / "m.csv", base=20000, count=3).read_text().splitlines()
+    assert rows == ["SEQUENTIAL", "20000", "20002", "20004"]
+
+
+def test_the_plateaus_caller_offers_its_own_port_the_ramps_sipps(tmp_path: Path) -> None:
+    own = caller_scenario(tmp_path, hold_ms=5000, own_port=True).read_text()
+    assert "m=audio [field0] RTP/AVP" in own
+    assert "@MEDIA_PORT@" not in own and "@RTP_ACTION@" not in own and "@HOLD_MS@" not in own
+    ramp = caller_scenario(tmp_path, hold_ms=1000).read_text()
+    assert "m=audio [media_port] RTP/AVP" in ramp and "play_pcap_audio" not in ramp
