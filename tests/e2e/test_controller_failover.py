@@ -9,6 +9,7 @@ Real Kamailio tiers, RTPengine and Redis; the two controllers are separate proce
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import signal
@@ -68,7 +69,7 @@ class FailoverStack:
 
     def start_replica(self, name: str, incarnation: int = 1) -> Replica:
         """Start a controller process for replica ``name`` (files per incarnation)."""
-        stem = name if incarnation == 1 else f"{name}-{incarnation}"
+        stem = f"{name}-{incarnation}-{next(_STARTS)}"  # files of their own per process
         state = self.run_dir / f"{stem}.state"
         records = self.run_dir / f"{stem}.records.jsonl"
         log = (self.run_dir / f"{stem}.log").open("wb")  # beside the state file
@@ -105,11 +106,15 @@ def failover_stack() -> Iterator[FailoverStack]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+_STARTS = itertools.count(1)
 replicas_started: list[Replica] = []  # every process a test started (stopped at the end)
 
 
 @pytest.fixture
 async def replicas(failover_stack: FailoverStack) -> AsyncIterator[tuple[Replica, Replica]]:
+    import redis
+
+    redis.Redis.from_url(failover_stack.redis.url).flushall()  # each test's own center
     one = failover_stack.start_replica("cp-1")
     started = replicas_started
     started.clear()
@@ -206,6 +211,55 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         assert first["agent"] == "alice" and first["hangup_cause"] == "agent"
         order = [cdrs[c.invite.request.call_id][0] for c in (queued, in_ivr)]  # type: ignore[union-attr]
         assert all(row["agent"] == "alice" for row in order)
+    finally:
+        for caller in callers:
+            await caller.close()
+        await alice.close()
+
+
+async def test_a_redis_outage_longer_than_the_lease_leaves_the_center_where_it_was(
+        failover_stack: FailoverStack, replicas: tuple[Replica, Replica]) -> None:
+    """Redis stops for twice the lease TTL and comes back empty (no persistence): the
+    active replica keeps its calls, takes its lease again and writes its state back, so a
+    kill -9 afterwards still hands every call over."""
+    one, two = replicas
+    topo = failover_stack.topo
+    city, county = topo.node("city-1"), topo.node("county-1")
+    edge = Peer(county.address, county.sip_port)
+    alice = await AgentPhone.open(seat_ip(topo, 195))
+    callers = [await Caller.open(seat_ip(topo, 196 + i), rtp_port=40200 + i) for i in range(2)]
+    try:
+        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
+                                    failover_stack.password) == 200
+        connected, queued = callers
+        assert (await connected.call("4008000003", topo.domain, edge)).status == 200
+        await until(lambda: alice.dialogs, 30, "alice answers the first caller")
+        assert (await queued.call("4008000003", topo.domain, edge)).status == 200
+        await _flowing(connected, alice, queued)
+
+        failover_stack.redis.stop()
+        await asyncio.sleep(6.0)  # two lease TTLs without a store
+        await _flowing(connected, alice, queued)  # calls go on without Redis
+        failover_stack.redis.start()  # empty: it kept nothing on disk
+        await asyncio.sleep(8.0)  # the standby's grace: the holder takes its lease again
+        assert one.process.poll() is None and one.role() == "active"
+        assert two.role() == "standby"
+
+        os.kill(one.process.pid, signal.SIGKILL)
+        one.process.wait(timeout=10)
+        await two.reaches("active", 15)
+        await alice.hang_up()
+        await until(lambda: not connected.connected, 30, "first caller hung up by cp-2")
+        heard = queued.rtp.echoed
+        await until(lambda: queued.rtp.echoed > heard + 25, 60, "queued caller hears alice")
+        await queued.hang_up()
+
+        def both_written() -> dict[str, list[dict[str, object]]] | None:
+            cdrs = _cdrs(one, two)
+            return cdrs if len(cdrs) == 2 else None
+
+        cdrs = await until(both_written, 30, "two CDRs")
+        assert all(len(rows) == 1 and rows[0]["agent"] == "alice" for rows in cdrs.values())
     finally:
         for caller in callers:
             await caller.close()

@@ -84,7 +84,7 @@ class JournaledDriver(AcdDriver):
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._unwritten and not self.lost:
+            while self._unwritten:
                 batch = list(self._unwritten)
                 try:
                     self.seq = await self.store.append(self.lease, batch, after=self.seq)
@@ -94,12 +94,18 @@ class JournaledDriver(AcdDriver):
                     del self._unwritten[:len(tail)]
                     continue
                 except LeaseLost:
-                    self.lost = True
-                    log.critical("acd journal: lease lost, this replica stops deciding",
-                                 partition=self.lease.partition, epoch=self.lease.epoch)
-                    if self._on_lease_lost is not None:
-                        self._on_lease_lost()
-                    return
+                    # The lease lapsed (a store outage longer than its TTL): the role takes
+                    # it again and rebinds us, or fences this replica off. Nothing is
+                    # dropped meanwhile.
+                    if not self.lost:
+                        log.warning("acd journal: lease lapsed, waiting to be rebound",
+                                    partition=self.lease.partition, epoch=self.lease.epoch,
+                                    backlog=len(self._unwritten))
+                        self.lost = True
+                        if self._on_lease_lost is not None:
+                            self._on_lease_lost()
+                    await asyncio.sleep(self._retry_s)
+                    continue
                 except StoreUnavailable as exc:
                     log.warning("acd journal: store unavailable, retrying",
                                 backlog=len(self._unwritten), error=str(exc))
@@ -110,6 +116,20 @@ class JournaledDriver(AcdDriver):
                     self._drained.set()
                 self._since_checkpoint += len(batch)
                 await self._maybe_checkpoint()
+
+    async def rebind(self, lease: Lease, store_seq: int) -> None:
+        """Write under ``lease`` from now on. ``store_seq`` is where the store's log ends:
+        behind ours means the store lost entries (it restarted without them), so our whole
+        state goes in as a checkpoint there and the unwritten tail is in it."""
+        self.lease = lease
+        if store_seq < self.seq:
+            blob = encode_checkpoint(self.engine.state, self._rng)
+            await self.store.checkpoint(lease, store_seq, blob)
+            self.seq, self._since_checkpoint = store_seq, 0
+            self._unwritten.clear()
+            self._drained.set()
+        self.lost = False
+        self._wake.set()
 
     async def _maybe_checkpoint(self) -> None:
         # The engine matches the log only when nothing applied is still unwritten.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from control_plane.calls.phase import Phase
 
 log = structlog.get_logger(__name__)
 PARTITION = "center"
+FENCED_EXIT = 75  # EX_TEMPFAIL: restart me (as a standby)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ class ReplicaRole:
         self.active_replica: str | None = None  # who holds the center, as last seen
         # Told the new ACD after every takeover (the API's desk follows it).
         self.on_active: list[Callable[[JournaledDriver], None]] = []
+        self._exit: Callable[[int], None] = os._exit
+        self._quiet_until = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -89,7 +93,10 @@ class ReplicaRole:
         period = self.ttl_s / 3
         while True:
             try:
-                if self.lease is None:
+                if self.lease is None and time.monotonic() < self._quiet_until:
+                    holder = await self.store.holder(PARTITION)  # reachable: the holder
+                    self.active_replica = holder.owner if holder is not None else None
+                elif self.lease is None:
                     lease = await self.store.acquire(PARTITION, self.replica_id, self.ttl_s)
                     if lease is not None:
                         await self._take_or_give_back(lease)
@@ -97,12 +104,47 @@ class ReplicaRole:
                         holder = await self.store.holder(PARTITION)
                         self.active_replica = holder.owner if holder is not None else None
                 elif not await self.store.renew(self.lease, self.ttl_s):
-                    self._lost("lease expired")
+                    await self._reclaim()
             except StoreUnavailable as exc:
                 log.warning("controller lease: store unavailable", error=str(exc))
+                if self.lease is None:
+                    # When the store is back, give the holder two TTLs to take its lapsed
+                    # lease again before competing for it: an outage is no takeover.
+                    self._quiet_until = time.monotonic() + 2 * self.ttl_s + period
             except Exception:  # a takeover that failed half-way is tried again
                 log.exception("controller takeover failed; retrying")
             await asyncio.sleep(period)
+
+    async def _reclaim(self) -> None:
+        """Our lease lapsed (the store was away longer than its TTL): take it again if no
+        other replica took the center meanwhile, and bring the store back to what this
+        replica holds (a store that restarted empty gets a checkpoint of our ACD and every
+        call again). If another replica holds it now, it carries our calls: stop."""
+        lease = await self.store.acquire(PARTITION, self.replica_id, self.ttl_s)
+        driver, keeper = self.driver, self.keeper
+        if lease is None or driver is None or keeper is None:
+            self._fenced("another replica holds the center now")
+            return
+        snapshot = await self.store.load(PARTITION)
+        if snapshot.last_seq > driver.seq:  # someone else decided meanwhile
+            with contextlib.suppress(AcdStoreError):
+                await self.store.release(lease)
+            self._fenced("the center's journal moved on without this replica")
+            return
+        reseeded = snapshot.last_seq < driver.seq  # the store came back without our log
+        await driver.rebind(lease, snapshot.last_seq)
+        self.lease = lease
+        for session in list(self.controller.sessions.values()):
+            keeper.save(session)
+        log.warning("controller regained the center's lease", replica=self.replica_id,
+                    epoch=lease.epoch, reseeded=reseeded)
+
+    def _fenced(self, why: str) -> None:
+        """Another replica carries this one's calls now: going on would offer agents and
+        hang up callers twice. Stop the process at once (no BYE, no record: the new active
+        replica has them); the service manager starts it again as a standby."""
+        log.critical("controller fenced off; exiting", replica=self.replica_id, why=why)
+        self._exit(FENCED_EXIT)
 
     async def _take_or_give_back(self, lease: Lease) -> None:
         try:
@@ -123,8 +165,7 @@ class ReplicaRole:
         engine, rng = replay(snapshot, PARTITION, time.perf_counter)
         driver = JournaledDriver(engine, store=self.store, lease=lease, seq=snapshot.last_seq,
                                  rng=rng, on_command=self.controller.on_command,
-                                 on_decision=self._decided,
-                                 on_lease_lost=lambda: self._lost("journal fenced"))
+                                 on_decision=self._decided)
         driver.start()
         keeper = SessionKeeper(self.sessions, owner=self.replica_id)
         keeper.start()

@@ -149,3 +149,50 @@ async def test_the_memory_session_store_keeps_the_newest_and_forgets_ended_calls
     await store.put("b", b"3")
     await store.drop("b")
     assert await store.load_all() == {"a": b"2"}
+
+
+async def test_a_journal_rebound_after_a_lapse_loses_nothing() -> None:
+    store = MemoryAcdStore()
+    old = await store.acquire("center", "cp-1", 0.05)
+    assert old is not None
+    rng = random.Random(seed_for("center"))
+    driver = JournaledDriver(Engine(rng), store=store, lease=old, seq=0, rng=rng,
+                             on_command=lambda c: None, retry_s=0.01)
+    driver.start()
+    for event in center("acme"):
+        driver.apply(event)
+    assert await driver.flush()
+    await asyncio.sleep(0.1)  # the lease lapses (a store outage longer than its TTL)
+    driver.apply(login("acme", "a1"))
+    await asyncio.sleep(0.05)
+    assert driver.lost and driver.backlog == 1  # kept, not dropped
+    again = await store.acquire("center", "cp-1", 30)
+    assert again is not None
+    await driver.rebind(again, (await store.load("center")).last_seq)
+    assert await driver.flush() and not driver.lost
+    engine, _ = replay(await store.load("center"), "center")
+    assert _view(engine) == _view(driver.engine)
+    driver.close()
+
+
+async def test_a_store_that_came_back_empty_gets_our_state_as_a_checkpoint() -> None:
+    first = MemoryAcdStore()
+    lease = await first.acquire("center", "cp-1", 30)
+    assert lease is not None
+    rng = random.Random(seed_for("center"))
+    driver = JournaledDriver(Engine(rng), store=first, lease=lease, seq=0, rng=rng,
+                             on_command=lambda c: None, retry_s=0.01)
+    driver.start()
+    for event in [*center("acme"), login("acme", "a1"), arrive("acme", "c1")]:
+        driver.apply(event)
+    assert await driver.flush() and driver.seq > 0
+    empty = MemoryAcdStore()  # Redis restarted without its data
+    driver.store = empty
+    fresh = await empty.acquire("center", "cp-1", 30)
+    assert fresh is not None
+    await driver.rebind(fresh, 0)
+    driver.apply(arrive("acme", "c2"))
+    assert await driver.flush()
+    engine, _ = replay(await empty.load("center"), "center")
+    assert _view(engine) == _view(driver.engine)
+    driver.close()
