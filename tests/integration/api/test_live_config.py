@@ -224,6 +224,17 @@ async def test_new_number_and_flow_versions_for_new_calls_only(
         # The menu prompt plays, then its timeout runs out: version 1's queue.
         await until(lambda: old.phase is Phase.QUEUED, within=30, why=old.phase)
         assert old.record.queue == "support"
+        # A queued caller keeps the call and the place while their queue is edited.
+        engine = center.service.driver.engine  # type: ignore[union-attr]
+        place = engine.position(old.ref)
+        assert place is not None
+        queues = await _ids(center, "/api/v1/queues")
+        await center.api("PATCH", f"/api/v1/queues/{queues['support']}",
+                         {"strategy": "ring_all", "sla_target_seconds": 30})
+        await _live(lambda: engine.state.queues[QueueRef("acme", "support")]
+                    .config.strategy == "ring-all", "queue edit under a queued call")
+        assert (old.phase, engine.position(old.ref)) == (Phase.QUEUED, place)
+        assert first.connected
         await first.hang_up()
         await second.hang_up()
         await until(lambda: old.phase is Phase.ENDED and new.phase is Phase.ENDED, within=5,
@@ -235,7 +246,6 @@ async def test_new_number_and_flow_versions_for_new_calls_only(
     await center.api("DELETE", f"/api/v1/dids/{did['id']}/route")
     await _live(lambda: "4008000077" not in center.service.center.routes, "route removed")
     # Straight to a queue's voicemail: a one-node flow of the controller's own.
-    queues = await _ids(center, "/api/v1/queues")
     await center.api("PUT", f"/api/v1/dids/{did['id']}/route",
                      {"kind": "voicemail", "target_id": queues["support"]})
     await _live(lambda: "4008000077" in center.service.center.routes, "voicemail route")
