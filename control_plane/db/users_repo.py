@@ -51,7 +51,8 @@ class SqlUserDirectory:
                     session.begin():
                 return work(session)
         except Unavailable as exc:
-            raise DirectoryUnavailableError(str(exc)) from exc
+            raise DirectoryUnavailableError(str(exc).removeprefix("database unavailable: ")) \
+                from exc
 
     async def _call(self, work: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self._run, work)
