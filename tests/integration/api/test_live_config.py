@@ -307,3 +307,18 @@ async def test_a_change_read_while_the_database_is_away_applies_when_it_returns(
     await until(lambda: engine.state.queues[ref].config.strategy == "random", within=5,
                 why="retry after the outage")
     assert center.app[LIVE_CONFIG].applied >= 1
+
+
+async def test_an_edit_by_another_process_arrives_by_the_periodic_read(
+        live_center: LiveCenter) -> None:
+    center = live_center
+    live = center.app[LIVE_CONFIG]
+    ref = QueueRef("acme", "sales")
+    engine = center.service.driver.engine  # type: ignore[union-attr]
+    db = make_engine(f"sqlite:///{center.db_dir / 'live.sqlite'}")
+    with Session(db) as s, s.begin():  # no notification reaches this process
+        s.execute(update(Queue).where(Queue.tenant == "acme", Queue.name == "sales")
+                  .values(ring_timeout_seconds=7))
+    db.dispose()
+    await until(lambda: engine.state.queues[ref].config.ring_timeout_s == 7,
+                within=live.resync_seconds + 2, why="periodic re-read")
