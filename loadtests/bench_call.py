@@ -57,7 +57,7 @@ from loadtests.bench_rtp import (
     CALLER_RTP_BASE,
     SEAT_RTP_BASE,
     CallerGroup,
-    PeerProcess,
+    EchoGroup,
     StreamView,
     loss_pct,
     media_rows,
@@ -145,7 +145,7 @@ class Bench:
     topo: Topology | None = None
     service: CallControllerService | None = None
     seat_logs: Path | None = None
-    echo: PeerProcess | None = None
+    echo: EchoGroup | None = None
     caller_dirs: list[Path] = field(default_factory=list)
     steps: dict[float, dict[str, float]] = field(default_factory=dict)
     prefixes: dict[float, str] = field(default_factory=dict)
@@ -196,8 +196,8 @@ def start_seats(b: Bench, accounts: list[SeatAccount]) -> None:
     b.seat_logs = b.work / "seats"
     # A port per concurrent call, and some spare: SIPp hands them out in turn.
     ports = max(int(x) for x in b.args.rtp_levels.split(",")) + 100
-    b.echo = PeerProcess("echo", ip=seat_ip, base=SEAT_RTP_BASE, count=ports,
-                         workdir=b.seat_logs)
+    b.echo = EchoGroup(ip=seat_ip, base=SEAT_RTP_BASE, count=ports,
+                       shards=b.args.rtp_shards, workdir=b.seat_logs)
     rows = media_rows(b.work / "seat_media.csv", base=SEAT_RTP_BASE, count=ports)
     b.sup.start(_uas_spec("seats", seat_ip, b.seat_logs, [
         "-sf", str(SIPP_DIR / "bench_seat.xml"), "-inf", str(rows), "-trace_logs",
@@ -307,7 +307,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
     await _wait_for(lambda: len(connected()) >= target, ramp_s + 20)
     calls = connected()
     errors: list[str] = []
-    echo_first = await asyncio.to_thread(b.echo.ask, "report")
+    echo_first = await asyncio.to_thread(b.echo.report)
     for caller_side, _ in (await _views(ng, calls, errors)).values():
         await asyncio.to_thread(caller.send, caller_side.peer_port,
                                 (rtp.address, caller_side.local_port))
@@ -320,7 +320,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
     # The hops in between, over the streams' whole life (the window's edges cannot be
     # placed in RTPengine's counters): every packet is counted at every hop.
     views = await _views(ng, calls, errors)
-    echo_last = await asyncio.to_thread(b.echo.ask, "report")
+    echo_last = await asyncio.to_thread(b.echo.report)
     hops = {"sent": ends["sent"], "in_from_callers": sum(c.packets for c, _ in views.values()),
             "at_seats": echo_last["received"] - echo_first["received"],
             "echoed": echo_last["echoed"] - echo_first["echoed"],
@@ -500,7 +500,7 @@ def main() -> None:
     parser.add_argument("--rtp-rate", type=float, default=20.0, help="calls/s to get there")
     parser.add_argument("--window", type=float, default=10.0, help="RTP counting window, s")
     parser.add_argument("--rtp-shards", type=int, default=2,
-                        help="processes the callers' RTP is split over")
+                        help="processes the callers' RTP is split over, and the seats' echo")
     args = parser.parse_args()
     figures = asyncio.run(run(args))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -117,19 +117,42 @@ def loss_pct(sent: int, delivered: int) -> float:
     return round(100 * (1 - delivered / sent), 3) if sent else 100.0
 
 
+class EchoGroup:
+    """The seats' echo split over ``shards`` processes (see ``CallerGroup``)."""
+
+    def __init__(self, *, ip: str, base: int, count: int, shards: int, workdir: Path) -> None:
+        self.parts = [PeerProcess("echo", ip=ip, base=ports.start, count=len(ports),
+                                  workdir=workdir, name=f"echo{n}")
+                      for n, ports in enumerate(port_shards(base, count, shards))]
+
+    def report(self) -> dict[str, int]:
+        """Datagrams received and echoed so far, summed over the shards."""
+        for peer in self.parts:
+            peer.tell("report")
+        replies = [peer.read() for peer in self.parts]
+        return {key: sum(int(r[key]) for r in replies) for key in ("received", "echoed")}
+
+    def close(self) -> None:
+        """End every shard."""
+        for peer in self.parts:
+            peer.close()
+
+
+def port_shards(base: int, count: int, shards: int) -> list[range]:
+    """``count`` even ports from ``base`` cut into at most ``shards`` runs of equal size."""
+    per = -(-count // max(1, shards))
+    return [range(base + 2 * first, base + 2 * min(count, first + per), 2)
+            for first in range(0, count, per)]
+
+
 class CallerGroup:
     """The callers' RTP split over ``shards`` processes: a process per core, as a load
     generator has to be on a busy 2-core machine to keep 50 packets/s on 300 calls."""
 
     def __init__(self, *, ip: str, base: int, count: int, shards: int, workdir: Path) -> None:
-        per = -(-count // shards)
-        self.parts: list[tuple[range, PeerProcess]] = []
-        for first in range(0, count, per):
-            size = min(per, count - first)
-            ports = range(base + 2 * first, base + 2 * (first + size), 2)
-            self.parts.append((ports, PeerProcess(
-                "call", ip=ip, base=ports.start, count=size, workdir=workdir,
-                name=f"call{len(self.parts)}")))
+        self.parts = [(ports, PeerProcess("call", ip=ip, base=ports.start, count=len(ports),
+                                          workdir=workdir, name=f"call{n}"))
+                      for n, ports in enumerate(port_shards(base, count, shards))]
 
     def send(self, port: int, dest: tuple[str, int]) -> None:
         """Start the stream of the caller on ``port`` towards ``dest``."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.bench_call import caller_scenario
-from loadtests.bench_rtp import loss_pct, media_rows, stream_view
+from loadtests.bench_rtp import loss_pct, media_rows, port_shards, stream_view
 from loadtests.rtp_peers import (
     PeerError,
     Stream,
@@ -125,3 +125,10 @@ def test_the_plateaus_caller_offers_its_own_port_the_ramps_sipps(tmp_path: Path)
     assert "@MEDIA_PORT@" not in own and "@RTP_ACTION@" not in own and "@HOLD_MS@" not in own
     ramp = caller_scenario(tmp_path, hold_ms=1000).read_text()
     assert "m=audio [media_port] RTP/AVP" in ramp and "play_pcap_audio" not in ramp
+
+
+def test_port_shards_cover_every_port_once_in_at_most_n_runs() -> None:
+    shards = port_shards(20000, 301, 2)
+    assert [(r.start, len(r)) for r in shards] == [(20000, 151), (20302, 150)]
+    assert sorted(p for r in shards for p in r) == list(range(20000, 20602, 2))
+    assert port_shards(20000, 1, 4) == [range(20000, 20002, 2)]
