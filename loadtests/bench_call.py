@@ -349,6 +349,8 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
                 "seat_to_rtpengine": loss_pct(hops["echoed"], hops["in_from_seats"]),
                 "rtpengine_to_caller": loss_pct(hops["in_from_seats"], hops["back"])},
             "rtp_calls_with_loss": ends["streams_with_loss"],
+            "rtp_lost_by_second": ends["lost_by_second"],
+            "rtp_worst_calls": ends["worst"],
             "rtp_caller_skipped_ticks": ends["skipped_ticks"],
             "controller_rss_mb_before": round(rss_before, 1),
             "controller_rss_mb_plateau": round(rss_plateau, 1),

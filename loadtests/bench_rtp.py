@@ -176,6 +176,13 @@ class CallerGroup:
         reports = [peer.read() for _, peer in self.parts]
         out: dict[str, Any] = {key: sum(int(r[key]) for r in reports) for key in SUMMED}
         out["loss_pct"] = loss_pct(out["window_sent"], out["window_received"])
+        lost: dict[int, int] = {}
+        for report in reports:
+            for second, count in report["lost_by_second"].items():
+                lost[int(second)] = lost.get(int(second), 0) + int(count)
+        out["lost_by_second"] = dict(sorted(lost.items()))
+        out["worst"] = sorted((w for r in reports for w in r["worst"]),
+                              key=lambda w: int(w[2]) - int(w[1]))[:5]
         streams = out["streams"]
         out["window_pps_per_stream"] = round(sum(
             float(r["window_pps_per_stream"]) * int(r["streams"]) for r in reports)

@@ -33,6 +33,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 PTIME_S = 0.020
@@ -83,11 +84,12 @@ class Stream:
     """One caller's counts: all of them, and those of the window."""
 
     dest: tuple[str, int]
-    first_tick: int = 0
     sent: int = 0
     received: int = 0
     window_sent: int = 0
     window_received: int = 0
+    # Ticks of the window sent and not (yet) back: when in the window the losses were.
+    missing: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Totals:
     late_ticks: int
     skipped_ticks: int
     worst: list[tuple[int, int, int]] = field(default_factory=list)
+    lost_by_second: dict[int, int] = field(default_factory=dict)
 
 
 def totals(streams: dict[int, Stream], *, window: Window, late: int, skipped: int) -> Totals:
@@ -140,7 +143,19 @@ def totals(streams: dict[int, Stream], *, window: Window, late: int, skipped: in
         loss_pct=round(100 * (1 - w_recv / w_sent), 3) if w_sent else 100.0,
         window_pps_per_stream=round(w_sent / window_s / len(active), 1)
         if active and window_s > 0 else 0.0,
-        late_ticks=late, skipped_ticks=skipped, worst=lossy[:5])
+        late_ticks=late, skipped_ticks=skipped, worst=lossy[:5],
+        lost_by_second=lost_by_second(streams.values(), window))
+
+
+def lost_by_second(streams: Iterable[Stream], window: Window) -> dict[int, int]:
+    """Packets of the window that never came back, by second of the window."""
+    out: dict[int, int] = {}
+    per_second = round(1 / PTIME_S)
+    for stream in streams:
+        for tick in stream.missing:
+            second = (tick - window.start) // per_second
+            out[second] = out.get(second, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def parse_command(line: str) -> tuple[str, list[str]]:
@@ -274,6 +289,8 @@ class Caller:
                     continue  # never left this host: not sent
                 stream.sent += 1
                 stream.window_sent += in_window
+                if in_window:
+                    stream.missing.add(self.tick)
             self.tick += 1
 
     def receive(self, port: int) -> None:
@@ -283,7 +300,11 @@ class Caller:
         if stream is None:
             return
         stream.received += len(got)
-        stream.window_received += sum(1 for d, _ in got if self.window.holds(packet_tick(d)))
+        for data, _ in got:
+            tick = packet_tick(data)
+            if self.window.holds(tick):
+                stream.window_received += 1
+                stream.missing.discard(tick)
 
     def command(self, verb: str, args: list[str]) -> bool:
         """Apply one stdin command; False once stopped."""
@@ -291,7 +312,7 @@ class Caller:
             port = int(args[0])
             if port not in self.socks:
                 raise PeerError("rtp_peers.unknown_port", f"no caller socket on {port}")
-            self.streams[port] = Stream((args[1], int(args[2])), first_tick=self.tick)
+            self.streams[port] = Stream((args[1], int(args[2])))
         elif verb == "mark":
             self.window.start = self.tick
             _reply({"tick": self.tick})

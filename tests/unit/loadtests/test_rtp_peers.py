@@ -12,6 +12,7 @@ from loadtests.rtp_peers import (
     PeerError,
     Stream,
     Window,
+    lost_by_second,
     open_sockets,
     packet_tick,
     parse_command,
@@ -58,6 +59,7 @@ def test_totals_count_loss_end_to_end_and_name_the_worst_calls() -> None:
     assert report.streams_with_loss == 2
     assert report.worst[0] == (20004, 500, 0)  # the call that lost most comes first
     assert report.window_ticks == 500
+    assert report.lost_by_second == {}  # no missing ticks recorded in these streams
     assert report.window_pps_per_stream == 50.0
 
 
@@ -132,3 +134,10 @@ def test_port_shards_cover_every_port_once_in_at_most_n_runs() -> None:
     assert [(r.start, len(r)) for r in shards] == [(20000, 151), (20302, 150)]
     assert sorted(p for r in shards for p in r) == list(range(20000, 20602, 2))
     assert port_shards(20000, 1, 4) == [range(20000, 20002, 2)]
+
+
+def test_lost_packets_are_placed_in_the_second_of_the_window_they_were_sent() -> None:
+    streams = {20000: Stream(("10.0.0.1", 30000), missing={100, 149, 150}),
+               20002: Stream(("10.0.0.1", 30004), missing={299})}
+    window = Window(start=100, end=300)
+    assert lost_by_second(streams.values(), window) == {0: 2, 1: 1, 3: 1}
