@@ -130,12 +130,13 @@ class CallbackJob:
                                                                              "en"))
             self.hang_up("customer_unreachable")
             return
-        await media.stop()
-        await ctx.ng.answer(call_id=self.media_call, from_tag=self.agent_tag,
-                            to_tag=self.far_tag, sdp=response.body.decode())
+        # Recorded before the media work below: a hangup meanwhile writes the record.
         if self.record is not None:
             self.record.answered(ctx.wall())
             self.record.connected(self.agent.agent if self.agent else "", ctx.wall(), 0)
+        await media.stop()
+        await ctx.ng.answer(call_id=self.media_call, from_tag=self.agent_tag,
+                            to_tag=self.far_tag, sdp=response.body.decode())
 
     def hang_up(self, cause: str) -> None:
         """End both legs, the ACD's call and the media; write the record."""
