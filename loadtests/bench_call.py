@@ -61,6 +61,7 @@ from loadtests.bench_rtp import (
     StreamView,
     loss_pct,
     media_rows,
+    queue_overruns,
     stream_view,
 )
 from loadtests.bench_sip import (
@@ -308,6 +309,8 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
     calls = connected()
     errors: list[str] = []
     echo_first = await asyncio.to_thread(b.echo.report)
+    rtp_log = b.work / "tiers" / rtp.name / "rtpengine.log"
+    overruns_first = queue_overruns(rtp_log)
     for caller_side, _ in (await _views(ng, calls, errors)).values():
         await asyncio.to_thread(caller.send, caller_side.peer_port,
                                 (rtp.address, caller_side.local_port))
@@ -321,6 +324,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
     # placed in RTPengine's counters): every packet is counted at every hop.
     views = await _views(ng, calls, errors)
     echo_last = await asyncio.to_thread(b.echo.report)
+    overruns = [n - m for n, m in zip(queue_overruns(rtp_log), overruns_first, strict=True)]
     hops = {"sent": ends["sent"], "in_from_callers": sum(c.packets for c, _ in views.values()),
             "at_seats": echo_last["received"] - echo_first["received"],
             "echoed": echo_last["echoed"] - echo_first["echoed"],
@@ -334,6 +338,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
           f"{ends['window_sent']} sent, {ends['window_received']} back ({ends['loss_pct']}% "
           f"lost, {ends['streams_with_loss']} calls lost some); hops over the streams' life: "
           + " -> ".join(f"{k} {v}" for k, v in hops.items())
+          + f"; RTPengine queue overruns {overruns[0]}, reads refused {overruns[1]}"
           + f"; controller RSS {rss_before:.0f} -> {rss_plateau:.0f} MB; load {load:.2f}",
           flush=True)
     return {"target": target, "concurrent_connected": len(calls),
@@ -341,6 +346,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
             "rtp_window_pps_per_call": ends["window_pps_per_stream"],
             "rtp_packets_sent": ends["window_sent"],
             "rtp_packets_back": ends["window_received"],
+            "rtp_packets_back_extra": ends["window_extra"],
             "rtp_loss_pct": ends["loss_pct"],
             "rtp_hops": hops,
             "rtp_loss_hop_pct": {
@@ -350,6 +356,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
                 "rtpengine_to_caller": loss_pct(hops["in_from_seats"], hops["back"])},
             "rtp_calls_with_loss": ends["streams_with_loss"],
             "rtp_lost_by_second": ends["lost_by_second"],
+            "rtpengine_queue_overruns": overruns[0], "rtpengine_reads_refused": overruns[1],
             "rtp_worst_calls": ends["worst"],
             "rtp_caller_skipped_ticks": ends["skipped_ticks"],
             "controller_rss_mb_before": round(rss_before, 1),

@@ -112,6 +112,23 @@ def stream_view(raw: dict[str, Any], tag: str) -> StreamView | None:
     return None
 
 
+# RTPengine 10.5 reads at most 50 packets of a socket per wake-up; five such overruns in a
+# row and it ignores the socket for good (media_socket.c, MAX_RECV_LOOP_STRIKES): the call
+# goes deaf one way. These lines in its log are that happening (a starved RTPengine, or
+# bursts from a peer).
+OVERRUN = "Too many packets in UDP receive queue"
+DISCARD = "UDP receive queue exceeded"
+
+
+def queue_overruns(log: Path) -> tuple[int, int]:
+    """(overrun lines, refused-read lines) in RTPengine's log so far; its log limits how
+    often a line repeats, so these are lower bounds."""
+    if not log.is_file():
+        return 0, 0
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return text.count(OVERRUN), text.count(DISCARD)
+
+
 def loss_pct(sent: int, delivered: int) -> float:
     """Lost share of ``sent`` in percent (100 when nothing was sent)."""
     return round(100 * (1 - delivered / sent), 3) if sent else 100.0
@@ -196,4 +213,5 @@ class CallerGroup:
 
 
 SUMMED = ("streams", "two_way", "sent", "received", "window_sent", "window_received",
+          "window_extra",
           "streams_with_loss", "late_ticks", "skipped_ticks")

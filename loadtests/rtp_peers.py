@@ -88,6 +88,7 @@ class Stream:
     received: int = 0
     window_sent: int = 0
     window_received: int = 0
+    window_extra: int = 0  # in-window ticks back again, or never sent: not a delivery
     # Ticks of the window sent and not (yet) back: when in the window the losses were.
     missing: set[int] = field(default_factory=set)
 
@@ -114,6 +115,7 @@ class Totals:
     received: int
     window_sent: int
     window_received: int
+    window_extra: int
     window_ticks: int
     streams_with_loss: int
     loss_pct: float
@@ -138,6 +140,7 @@ def totals(streams: dict[int, Stream], *, window: Window, late: int, skipped: in
         two_way=sum(1 for s in active if s.window_sent > 0 and s.window_received > 0),
         sent=sent, received=sum(s.received for s in active),
         window_sent=w_sent, window_received=w_recv,
+        window_extra=sum(s.window_extra for s in active),
         window_ticks=max(0, window.end - window.start) if window.start >= 0 else 0,
         streams_with_loss=len(lossy),
         loss_pct=round(100 * (1 - w_recv / w_sent), 3) if w_sent else 100.0,
@@ -302,9 +305,11 @@ class Caller:
         stream.received += len(got)
         for data, _ in got:
             tick = packet_tick(data)
-            if self.window.holds(tick):
+            if tick in stream.missing:  # each packet of the window once: a copy is no echo
                 stream.window_received += 1
-                stream.missing.discard(tick)
+                stream.missing.remove(tick)
+            elif self.window.holds(tick):
+                stream.window_extra += 1
 
     def command(self, verb: str, args: list[str]) -> bool:
         """Apply one stdin command; False once stopped."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.bench_call import caller_scenario
-from loadtests.bench_rtp import loss_pct, media_rows, port_shards, stream_view
+from loadtests.bench_rtp import loss_pct, media_rows, port_shards, queue_overruns, stream_view
 from loadtests.rtp_peers import (
     PeerError,
     Stream,
@@ -141,3 +141,14 @@ def test_lost_packets_are_placed_in_the_second_of_the_window_they_were_sent() ->
                20002: Stream(("10.0.0.1", 30004), missing={299})}
     window = Window(start=100, end=300)
     assert lost_by_second(streams.values(), window) == {0: 2, 1: 1, 3: 1}
+
+
+def test_rtpengine_queue_overruns_are_counted_from_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "rtpengine.log"
+    assert queue_overruns(log) == (0, 0)  # no log yet
+    log.write_text(
+        "[1.0] ERR: [c1 port 31000]: [core] Too many packets in UDP receive queue (more than"
+        " 50), aborting loop. Dropped packets possible\n"
+        "[1.1] ERR: [c1 port 31000]: [core] UDP receive queue exceeded 5 times: discarding"
+        " packet\n[1.2] NOTICE: [c2]: [core] Turning on call recording.\n")
+    assert queue_overruns(log) == (1, 1)
