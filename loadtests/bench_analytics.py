@@ -232,10 +232,16 @@ def ingest_phases(chdb: AnalyticsBackend, remote: AnalyticsBackend, *, root: Pat
 
 def dashboard(chdb: AnalyticsBackend, queries: int, raw_queries: int) -> dict[str, float]:
     """Rollup vs raw latencies of the KPI, league and BI questions on ``chdb.database``."""
-    rollup = query_latencies(chdb, Source.ROLLUP, queries)
-    raw = query_latencies(chdb, Source.RAW, raw_queries)
-    league = query_latencies(chdb, Source.ROLLUP, queries, by=Dimension.AGENT)
-    league_raw = query_latencies(chdb, Source.RAW, raw_queries, by=Dimension.AGENT)
+    def timed(label: str, values: list[float]) -> list[float]:
+        print(f"{label}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms", flush=True)
+        return values
+
+    rollup = timed("daily KPIs, rollup", query_latencies(chdb, Source.ROLLUP, queries))
+    raw = timed("daily KPIs, raw rows", query_latencies(chdb, Source.RAW, raw_queries))
+    league = timed("league, agent_15m",
+                   query_latencies(chdb, Source.ROLLUP, queries, by=Dimension.AGENT))
+    league_raw = timed("league, raw rows",
+                       query_latencies(chdb, Source.RAW, raw_queries, by=Dimension.AGENT))
     bi = bi_latencies(chdb, max(5, queries // 4))
     for name, values in bi.items():
         print(f"bi {name}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms", flush=True)
@@ -280,6 +286,8 @@ def main() -> None:
                               server_pid=server.process.pid)
         server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
         server_raw = query_latencies(remote, Source.RAW, args.raw_queries)
+        print(f"server daily KPIs: rollup p95 {_pct(server_rollup, 95)} ms,"
+              f" raw p95 {_pct(server_raw, 95)} ms", flush=True)
         chdb.database = data.DATABASE
         settle(chdb)
         figures = dashboard(chdb, args.queries, args.raw_queries)
