@@ -347,6 +347,7 @@ async def rtp_plateau(b: Bench, ng: NgClient, target: int, prefix: str) -> dict[
             "rtp_packets_sent": ends["window_sent"],
             "rtp_packets_back": ends["window_received"],
             "rtp_packets_back_extra": ends["window_extra"],
+            "rtp_strays": ends["strays"],
             "rtp_loss_pct": ends["loss_pct"],
             "rtp_hops": hops,
             "rtp_loss_hop_pct": {

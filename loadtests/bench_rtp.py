@@ -198,6 +198,7 @@ class CallerGroup:
             for second, count in report["lost_by_second"].items():
                 lost[int(second)] = lost.get(int(second), 0) + int(count)
         out["lost_by_second"] = dict(sorted(lost.items()))
+        out["strays"] = [w for r in reports for w in r.get("strays", [])][:20]
         out["worst"] = sorted((w for r in reports for w in r["worst"]),
                               key=lambda w: int(w[2]) - int(w[1]))[:5]
         streams = out["streams"]

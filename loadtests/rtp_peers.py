@@ -40,10 +40,28 @@ PTIME_S = 0.020
 HEADER = struct.Struct("!BBHII")
 SSRC = 0xBE4C
 # The tick rides in the payload (after a marker): RTPengine rewrites sequence, timestamp
-# and SSRC of a stream it once played music on hold into, never a payload it relays.
+# and SSRC of a stream it plays into. The payload survives, but with the controller's
+# in-band DTMF detection RTPengine decodes and re-encodes PCMU, and u-law has two zeros:
+# 0x7F comes back as 0xFF (a tick written in plain bytes read wrong every 256 ticks, a
+# fake 0.33% loss). So the tick is written 7 bits a byte with the top bit set.
 MARK = b"RTPB"
-TICK = struct.Struct("!4sI")
-FILL = b"\xff" * (160 - TICK.size)  # the rest of 20 ms of PCMU
+TICK_BYTES = 5  # 35 bits of tick: 21 years of 20 ms
+FILL = b"\xff" * (160 - len(MARK) - TICK_BYTES)  # the rest of 20 ms of PCMU
+
+
+def encode_tick(tick: int) -> bytes:
+    """``tick`` in bytes that survive a PCMU decode and re-encode (0x80-0xFF only)."""
+    return bytes(0x80 | (tick >> (7 * n)) & 0x7F for n in range(TICK_BYTES - 1, -1, -1))
+
+
+def decode_tick(data: bytes) -> int:
+    """The tick of ``encode_tick``'s bytes (-1 if they are not such bytes)."""
+    if len(data) != TICK_BYTES or any(b < 0x80 for b in data):
+        return -1
+    tick = 0
+    for byte in data:
+        tick = tick << 7 | byte & 0x7F
+    return tick
 # After a stall the caller sends the ticks it missed, but at most this many at once: a real
 # phone does not send a second of audio in one burst, and RTPengine 10.5 stops reading a
 # socket for good after five reads that found more than 50 packets queued.
@@ -54,6 +72,7 @@ DRAIN_S = 1.0  # echoes of the last packets are back well within this on loopbac
 # the 2 busy cores gave (the echo fell seconds behind at 300 calls), and a backlog is
 # drained at PER_CYCLE per cycle, never in a burst RTPengine would count as a strike.
 CYCLE_S = 0.010
+MAX_STRAYS = 20
 PER_CYCLE = 3
 
 
@@ -68,15 +87,15 @@ class PeerError(ValueError):
 def rtp_packet(tick: int) -> bytes:
     """One PCMU packet of ``tick`` (sequence and timestamp derive from it)."""
     return (HEADER.pack(0x80, 0, tick & 0xFFFF, (tick * 160) & 0xFFFFFFFF, SSRC)
-            + TICK.pack(MARK, tick & 0xFFFFFFFF) + FILL)
+            + MARK + encode_tick(tick) + FILL)
 
 
 def packet_tick(data: bytes) -> int:
     """The tick a packet of ``rtp_packet`` was sent in (-1 for anything else)."""
-    if len(data) < HEADER.size + TICK.size:
+    start = HEADER.size + len(MARK)
+    if data[HEADER.size:start] != MARK:
         return -1
-    mark, tick = TICK.unpack_from(data, HEADER.size)
-    return int(tick) if mark == MARK else -1
+    return decode_tick(data[start:start + TICK_BYTES])
 
 
 @dataclass
@@ -274,6 +293,7 @@ class Caller:
     skipped: int = 0
     started: float = field(default_factory=time.monotonic)
     sending: bool = True
+    strays: list[tuple[int, int, int, str]] = field(default_factory=list)
 
     def send_due(self) -> None:
         """Send every tick due by now (at most ``MAX_CATCH_UP_TICKS`` of them at once)."""
@@ -310,6 +330,8 @@ class Caller:
                 stream.missing.remove(tick)
             elif self.window.holds(tick):
                 stream.window_extra += 1
+                if len(self.strays) < MAX_STRAYS:  # what they are: a copy, or another call's
+                    self.strays.append((port, tick, self.tick, data[:12].hex()))
 
     def command(self, verb: str, args: list[str]) -> bool:
         """Apply one stdin command; False once stopped."""
@@ -355,7 +377,7 @@ def run_caller(socks: dict[int, socket.socket]) -> None:
             caller.receive(by_fd[fd])
     report = totals(caller.streams, window=caller.window, late=caller.late,
                     skipped=caller.skipped)
-    _reply(report.__dict__)
+    _reply({**report.__dict__, "strays": caller.strays})
 
 
 def main() -> None:

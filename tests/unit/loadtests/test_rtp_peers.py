@@ -12,6 +12,8 @@ from loadtests.rtp_peers import (
     PeerError,
     Stream,
     Window,
+    decode_tick,
+    encode_tick,
     lost_by_second,
     open_sockets,
     packet_tick,
@@ -33,6 +35,21 @@ def test_a_packet_carries_its_tick_in_the_payload_past_the_16_bit_sequence() -> 
     foreign = bytearray(rtp_packet(7))
     foreign[12:16] = b"\xff\xff\xff\xff"  # a payload without the marker: not ours
     assert packet_tick(bytes(foreign)) == -1
+
+
+def ulaw_round_trip(data: bytes) -> bytes:
+    """What RTPengine's PCMU decode + re-encode (in-band DTMF detection) does to a payload:
+    u-law's negative zero 0x7F comes back as 0xFF, every other byte as it was."""
+    return bytes(0xFF if b == 0x7F else b for b in data)
+
+
+def test_a_tick_survives_pcmu_being_decoded_and_encoded_again() -> None:
+    for tick in (0x7F, 0x17F, 383, 0x7F7F, 2**35 - 1):
+        packet = rtp_packet(tick)
+        assert 0x7F not in packet[12:]
+        assert packet_tick(packet[:12] + ulaw_round_trip(packet[12:])) == tick
+    assert decode_tick(bytes(5)) == -1  # top bits clear: not a tick of ours
+    assert decode_tick(encode_tick(5)[:4]) == -1
 
 
 def test_the_window_holds_ticks_from_mark_to_stop_only() -> None:
