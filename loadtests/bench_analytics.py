@@ -156,8 +156,11 @@ def query_latencies(backend: AnalyticsBackend, source: Source, n: int, *,
     return out
 
 
-def bi_latencies(backend: AnalyticsBackend, n: int) -> dict[str, list[float]]:
-    """Milliseconds of each BI dashboard view, n times over 30 days for one tenant each."""
+def bi_latencies(backend: AnalyticsBackend, n: int, staffing_runs: int) -> dict[str, list[float]]:
+    """Milliseconds of each BI dashboard view, n times over 30 days for one tenant each; the
+    staffing view ``staffing_runs`` times (0: not at all). Its Erlang A search is Python and
+    grows with the agents an interval needs: at the 100M set's ~1,100 erlangs per tenant
+    and interval one call takes minutes."""
     from analytics.dashboard import kpi_views, rollup_views
     from analytics.dashboard.params import KpiFilters, Scope
     from analytics.dashboard.staffing_view import StaffingAsk, staffing
@@ -177,9 +180,12 @@ def bi_latencies(backend: AnalyticsBackend, n: int) -> dict[str, list[float]]:
             tenant=t, day=end, days=1, tz=DEFAULT_TZ, queues=(), weeks=4,
             target=StaffingTarget(), patience_s=120)),
     }
-    out: dict[str, list[float]] = {name: [] for name in views}
+    out: dict[str, list[float]] = {name: [] for name in views if staffing_runs or
+                                   name != "staffing"}
     for i in range(n):
         for name, view in views.items():
+            if name == "staffing" and i >= staffing_runs:
+                continue
             began = time.perf_counter()
             view(f"tenant{i % 5}")
             out[name].append((time.perf_counter() - began) * 1000)
@@ -230,7 +236,8 @@ def ingest_phases(chdb: AnalyticsBackend, remote: AnalyticsBackend, *, root: Pat
     return rates
 
 
-def dashboard(chdb: AnalyticsBackend, queries: int, raw_queries: int) -> dict[str, float]:
+def dashboard(chdb: AnalyticsBackend, queries: int, raw_queries: int,
+              staffing_runs: int) -> dict[str, float]:
     """Rollup vs raw latencies of the KPI, league and BI questions on ``chdb.database``."""
     def timed(label: str, values: list[float]) -> list[float]:
         print(f"{label}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms", flush=True)
@@ -242,7 +249,7 @@ def dashboard(chdb: AnalyticsBackend, queries: int, raw_queries: int) -> dict[st
                    query_latencies(chdb, Source.ROLLUP, queries, by=Dimension.AGENT))
     league_raw = timed("league, raw rows",
                        query_latencies(chdb, Source.RAW, raw_queries, by=Dimension.AGENT))
-    bi = bi_latencies(chdb, max(5, queries // 4))
+    bi = bi_latencies(chdb, max(5, queries // 4), staffing_runs)
     for name, values in bi.items():
         print(f"bi {name}: p50 {_pct(values, 50)} ms, p95 {_pct(values, 95)} ms", flush=True)
     return {
@@ -251,6 +258,33 @@ def dashboard(chdb: AnalyticsBackend, queries: int, raw_queries: int) -> dict[st
         "dashboard_vs_raw_p95": round(_pct(rollup, 95) / _pct(raw, 95), 3),
         "league_p95_ms": _pct(league, 95), "league_raw_p95_ms": _pct(league_raw, 95),
         **{f"bi_{name}_p95_ms": _pct(values, 95) for name, values in bi.items()},
+    }
+
+
+def ingest_summary(chdb: AnalyticsBackend, remote: AnalyticsBackend, args: argparse.Namespace,
+                   *, root: Path, server_pid: int) -> dict[str, object]:
+    """The ingest phases, their same-run ratios, and the server's rollup-vs-raw pair on the
+    rows its sink phase wrote."""
+    rates = ingest_phases(chdb, remote, root=root, rows=args.rows, server_pid=server_pid)
+    server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
+    server_raw = query_latencies(remote, Source.RAW, args.raw_queries)
+    print(f"server daily KPIs: rollup p95 {_pct(server_rollup, 95)} ms,"
+          f" raw p95 {_pct(server_raw, 95)} ms", flush=True)
+    engines = ("chdb", "server")
+    return {
+        "ingest_rows": args.rows,
+        **{k: round(v) if "per_s" in k else round(v, 3) for k, v in rates.items()},
+        **{f"sink_share_of_engine_{n}": round(
+            rates[f"ingest_rows_per_s_{n}"] / rates[f"engine_rows_per_s_{n}"], 2)
+           for n in engines},
+        **{f"rollup_views_share_of_engine_{n}": round(
+            1 - rates[f"engine_rows_per_s_{n}"] / rates[f"engine_raw_only_rows_per_s_{n}"], 2)
+           for n in engines},
+        "blocks_vs_per_event_chdb": round(
+            rates["ingest_rows_per_s_chdb"] / rates["ingest_rows_per_s_chdb_per_event"], 2),
+        "server_rows": args.rows,
+        "server_dashboard_p95_ms": _pct(server_rollup, 95),
+        "server_raw_p95_ms": _pct(server_raw, 95),
     }
 
 
@@ -265,6 +299,10 @@ def main() -> None:
                         help="raw-row questions (seconds each at 100M rows)")
     parser.add_argument("--data-path", type=Path, default=None,
                         help="chDB path of the kept data set (default var/analytics-bench/chdb)")
+    parser.add_argument("--staffing-runs", type=int, default=1,
+                        help="timed calls of the staffing view (minutes each at 100M rows)")
+    parser.add_argument("--skip-ingest", action="store_true",
+                        help="dashboard figures only (no ingest phases, no server)")
     args = parser.parse_args()
     from analytics.sink.backends.chdb_backend import ChdbBackend
     from analytics.sink.backends.clickhouse_backend import ClickHouseBackend
@@ -280,36 +318,18 @@ def main() -> None:
     path.mkdir(parents=True, exist_ok=True)
     chdb = ChdbBackend(path, database="bench")
     remote = ClickHouseBackend(server.host, server.port, database="bench")
+    summary: dict[str, object] = {"rows": args.dashboard_rows}
     try:
-        generated_s = data.ensure(chdb, args.dashboard_rows)
-        rates = ingest_phases(chdb, remote, root=root, rows=args.rows,
-                              server_pid=server.process.pid)
-        server_rollup = query_latencies(remote, Source.ROLLUP, args.queries)
-        server_raw = query_latencies(remote, Source.RAW, args.raw_queries)
-        print(f"server daily KPIs: rollup p95 {_pct(server_rollup, 95)} ms,"
-              f" raw p95 {_pct(server_raw, 95)} ms", flush=True)
+        summary["dashboard_generated_s"] = data.ensure(chdb, args.dashboard_rows)
+        if not args.skip_ingest:
+            summary.update(ingest_summary(chdb, remote, args, root=root,
+                                          server_pid=server.process.pid))
         chdb.database = data.DATABASE
         settle(chdb)
-        figures = dashboard(chdb, args.queries, args.raw_queries)
-        summary = {
-            "rows": args.dashboard_rows, "ingest_rows": args.rows,
-            "dashboard_generated_s": generated_s,
-            **{k: round(v) if "per_s" in k else round(v, 3) for k, v in rates.items()},
-            **{f"sink_share_of_engine_{n}": round(
-                rates[f"ingest_rows_per_s_{n}"] / rates[f"engine_rows_per_s_{n}"], 2)
-               for n in ("chdb", "server")},
-            **{f"rollup_views_share_of_engine_{n}": round(
-                1 - rates[f"engine_rows_per_s_{n}"] / rates[f"engine_raw_only_rows_per_s_{n}"], 2)
-               for n in ("chdb", "server")},
-            "blocks_vs_per_event_chdb": round(
-                rates["ingest_rows_per_s_chdb"] / rates["ingest_rows_per_s_chdb_per_event"], 2),
-            "load_avg_1m_before": round(load_before, 2),
-            "load_avg_1m_after": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
-            **figures,
-            "server_rows": args.rows,
-            "server_dashboard_p95_ms": _pct(server_rollup, 95),
-            "server_raw_p95_ms": _pct(server_raw, 95),
-        }
+        summary.update(dashboard(chdb, args.queries, args.raw_queries, args.staffing_runs))
+        summary.update({"load_avg_1m_before": round(load_before, 2),
+                        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+                        "cpus": os.cpu_count()})
     finally:
         for db in ("bench_rows", "bench_blocks", "bench_engine", "bench_engine_raw"):
             with contextlib.suppress(Exception):
