@@ -21,6 +21,7 @@ from control_plane.calls.records_file import JsonLinesRecords
 from control_plane.calls.service import CallControllerService, ControllerSettings
 from control_plane.events.bus import EventBus
 from control_plane.ivr.prompts import build_prompts
+from control_plane.runtime.gc_policy import apply_gc_policy
 from control_plane.runtime.logs import configure_logging
 from control_plane.topology.model import load_topology
 
@@ -51,6 +52,7 @@ async def _run(args: argparse.Namespace) -> None:
         settings=ControllerSettings(replica=args.replica, failover_redis_url=args.redis,
                                     lease_ttl_s=args.lease_ttl, record_calls=False))
     await service.start()
+    apply_gc_policy()  # configuration and agents loaded: the service's policy (issue #3)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

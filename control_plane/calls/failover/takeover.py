@@ -41,6 +41,7 @@ from control_plane.calls.failover.sessions import refresh_targets, restore
 from control_plane.calls.failover.snapshot import SessionSnapshot
 from control_plane.calls.failover.store import SessionStore
 from control_plane.calls.phase import Phase
+from control_plane.runtime.gc_policy import apply_gc_policy
 
 log = structlog.get_logger(__name__)
 PARTITION = "center"
@@ -180,6 +181,7 @@ class ReplicaRole:
         restored, unreadable = await self._restore()
         reconciled = self._reconcile()
         driver.apply(TimerFired())  # whatever fell due while nobody held the center
+        apply_gc_policy()  # the replayed state is the long-lived one now (runtime/gc_policy.py)
         self.controller.active = True
         self.active_replica = self.replica_id
         self.active.set()
