@@ -178,10 +178,12 @@ class ReplicaRole:
         fresh = snapshot.checkpoint is None and not snapshot.entries
         if fresh:
             self.controller.login_agents()
+        # The replayed ACD is the long-lived state now (runtime/gc_policy.py); the calls
+        # restored next are not frozen (their cycles must stay collectable).
+        apply_gc_policy()
         restored, unreadable = await self._restore()
         reconciled = self._reconcile()
         driver.apply(TimerFired())  # whatever fell due while nobody held the center
-        apply_gc_policy()  # the replayed state is the long-lived one now (runtime/gc_policy.py)
         self.controller.active = True
         self.active_replica = self.replica_id
         self.active.set()
