@@ -8,19 +8,19 @@ import pytest
 
 from loadtests.bench_call import caller_scenario
 from loadtests.bench_rtp import loss_pct, media_rows, port_shards, queue_overruns, stream_view
-from loadtests.rtp_peers import (
+from loadtests.rtp_counts import (
     PeerError,
     Stream,
     Window,
     decode_tick,
     encode_tick,
     lost_by_second,
-    open_sockets,
     packet_tick,
     parse_command,
     rtp_packet,
     totals,
 )
+from loadtests.rtp_peers import open_sockets
 
 
 def test_a_packet_carries_its_tick_in_the_payload_past_the_16_bit_sequence() -> None:
