@@ -320,7 +320,8 @@ def main() -> None:
     path: Path = args.data_path or data.DEFAULT_PATH
     path.mkdir(parents=True, exist_ok=True)
     chdb = ChdbBackend(path, database="bench")
-    remote = ClickHouseBackend(server.host, server.port, database="bench")
+    remote = ClickHouseBackend(server.host, server.port, database="bench",
+                               http_port=server.http_port)
     summary: dict[str, object] = {"rows": args.dashboard_rows}
     try:
         summary["dashboard_generated_s"] = data.ensure(chdb, args.dashboard_rows)

@@ -74,6 +74,7 @@ class RunningClickHouse:
     port: int
     root: Path
     process: subprocess.Popen[bytes]
+    http_port: int = 0
 
     def stop(self) -> None:
         """Kill the server's process group and wait for it."""
@@ -98,7 +99,7 @@ def start_clickhouse(root: Path, ready_within_s: float = 30.0) -> RunningClickHo
     process = subprocess.Popen(
         [binary, f"--config-file={root / 'config.xml'}"],
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = RunningClickHouse(host, tcp, root, process)
+    server = RunningClickHouse(host, tcp, root, process, http_port=http)
     # Refused connections are expected while the server starts: keep them out of the logs.
     driver_log = logging.getLogger("clickhouse_driver.connection")
     level = driver_log.level
