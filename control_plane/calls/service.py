@@ -18,6 +18,7 @@ from control_plane.acd.engine import Engine
 from control_plane.acd.events import QueueUpserted, TenantUpserted
 from control_plane.acd.model import QueueRef
 from control_plane.calls.acd_driver import AcdDriver, DecisionSink
+from control_plane.calls.agent_states import AgentStateRecorder, run_sweeps
 from control_plane.calls.center import CenterConfig
 from control_plane.calls.context import (
     ControllerContext,
@@ -88,6 +89,8 @@ class CallControllerService:
         self.dtmf: DtmfListener | None = None
         self.driver: AcdDriver | None = None
         self.role: ReplicaRole | None = None
+        self.agent_states: AgentStateRecorder | None = None
+        self._sweeps: asyncio.Task[None] | None = None
         self.core_watch: CoreWatch | None = None  # follows a live province core
 
     def _cores(self) -> list[Peer]:
@@ -121,6 +124,10 @@ class CallControllerService:
         self.driver = AcdDriver(engine, on_command=self.controller.on_command,
                                 on_decision=self._decided)
         self.configure_acd()
+        # Occupancy and utilization come from these intervals (analytics agent_states).
+        self.agent_states = AgentStateRecorder(self._engine, self.records, wall=time.time)
+        self.driver.observers.append(self.agent_states.observe)
+        self._sweeps = asyncio.get_running_loop().create_task(run_sweeps(self.agent_states))
         ctx = ControllerContext(ua=self.ua, ng=self.ng, center=self.center,
                                 prompts=self.prompts, acd=self.driver, records=self.records,
                                 core=cores[0], node=cp.name, webhook=self.webhook,
@@ -175,12 +182,17 @@ class CallControllerService:
         await stop_watch(self.core_watch)
         if self.role is not None:
             await self.role.close()
+        if self._sweeps is not None:
+            self._sweeps.cancel()
         sessions = list(self.controller.sessions.values())
         for session in sessions:
             session.end("controller_shutdown")
         tasks = [s.task for s in sessions if s.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=self.settings.drain_seconds)
+        if self.agent_states is not None:  # the last intervals close with the controller
+            self.agent_states.close()
+            await self.agent_states.drain()
         if self.driver is not None:
             self.driver.close()
         if self.dtmf is not None:

@@ -90,6 +90,19 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
     assert registry.get_sample_value("cc_queue_calls_offered_total", labels) == 1
     assert registry.get_sample_value("cc_queue_calls_answered_total", labels) == 1
 
+    # The agents' state intervals went to analytics (occupancy and utilization read them).
+    async def states(agent: str) -> set[str]:
+        await controller.sink.flush()
+        return {row[0] for row in controller.rows(
+            f"SELECT state FROM {{db}}.agent_states FINAL WHERE agent = '{agent}'")}
+
+    for _ in range(50):  # the talk interval closes at the hangup (or the next sweep)
+        if {"available", "ringing", "talk"} <= await states("alice"):
+            break
+        await asyncio.sleep(0.2)
+    assert {"available", "ringing", "talk"} <= await states("alice")
+    assert "ringing" in await states("bob")
+
 
 async def test_caller_who_hangs_up_in_the_queue_is_an_abandon_everywhere(
     call_stack: CallStack, controller: RunningController,
