@@ -119,13 +119,21 @@ class _Tally:
         )
 
 
+# Sees each applied event: (time, event, outcome, engine); at the end (time, None, None, engine).
+StepObserver = Callable[[float, Event | None, Outcome | None, Engine], None]
+
+
 def simulate(
     scenario: Scenario,
     strategy: str | None = None,
     progress: Callable[[float], None] | None = None,
     arrivals: list[Arrival] | None = None,
+    observer: StepObserver | None = None,
 ) -> SimReport:
-    """Run the scenario; `strategy` overrides every queue's strategy (for comparisons)."""
+    """Run the scenario; `strategy` overrides every queue's strategy (for comparisons).
+    `observer` sees every event applied (time, event, outcome, engine), then once more with
+    no event at the instant the run stopped its clocks (analytics.simfeed keeps the
+    history this way)."""
     engine = Engine(random.Random(scenario.seed))
     answer_rng = random.Random(scenario.seed + 1)
     traffic = {q.config.queue_id: q for q in scenario.queues}
@@ -154,6 +162,8 @@ def simulate(
         if due is not None and due < timer_at[0]:
             timer_at[0] = due
             push(due, _Kind.TIMER, None)
+        if observer is not None:
+            observer(now, event, out, engine)
         return out
 
     def handle_command(command: object, now: float) -> None:
@@ -242,6 +252,8 @@ def simulate(
         if now >= scenario.duration_s and not engine.state.calls:
             break  # every arrival is before the end, so nothing more can happen
     end = min(now, horizon)
+    if observer is not None:
+        observer(end, None, None, engine)
     for name, since in login_at.items():
         logged_in_s[name] = logged_in_s.get(name, 0.0) + (end - since)
     if progress is not None:
