@@ -93,7 +93,7 @@ async def test_ivr_queue_music_no_answer_then_answer_two_way_media_and_records(
     # The agents' state intervals went to analytics (occupancy and utilization read them).
     async def states(agent: str) -> set[str]:
         await controller.sink.flush()
-        return {row[0] for row in controller.rows(
+        return {str(row[0]) for row in controller.rows(
             f"SELECT state FROM {{db}}.agent_states FINAL WHERE agent = '{agent}'")}
 
     for _ in range(50):  # the talk interval closes at the hangup (or the next sweep)
