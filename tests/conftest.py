@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         layer = rel.parts[0] if rel.parts else ""
         if layer in _LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.fixture(autouse=True)
+def collector_defaults() -> Iterator[None]:
+    """An application started in this process applies the engine's GC policy (it freezes
+    what is alive, pytest's own objects included): give the next test CPython's defaults."""
+    yield
+    if gc.get_freeze_count() or gc.get_threshold()[0] != 700:
+        gc.unfreeze()
+        gc.set_threshold(700, 10, 10)
 
 
 @pytest.fixture(scope="session")
