@@ -11,7 +11,7 @@ import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from control_plane.sipstack.exchange import OutgoingInvite
 from control_plane.sipstack.headers import Address
@@ -227,3 +227,16 @@ async def until(fetch: Callable[[], T | None], within: float = 10.0, why: object
             return value
         await asyncio.sleep(0.05)
     raise AssertionError(f"not reached within {within:.0f} s {why}")
+
+
+class HasRtp(Protocol):
+    """A caller or a softphone: anything with an RTP party."""
+
+    rtp: RtpParty
+
+
+async def flowing(*parties: HasRtp, packets: int = 25) -> None:
+    """Wait until every party has received ``packets`` more RTP packets than it had."""
+    marks = [(p, p.rtp.mark()) for p in parties]
+    await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
+                "two-way RTP")

@@ -7,6 +7,7 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,16 +49,17 @@ class CallStack:
     seats: dict[str, SeatAccount] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def call_stack() -> Iterator[CallStack]:
+@contextmanager
+def started_call_stack(center_file: Path, *, prefix: str = "cc-") -> Iterator[CallStack]:
+    """Tiers + RTPengine of their own, prompts built, ``center_file`` loaded, and the seats of
+    its agents (plus the supervisor seat ``sup-e2e``, no agent) given SIP credentials."""
     topo = relocated_demo(free_prefix())
-    run_dir = Path(tempfile.mkdtemp(prefix="cc-", dir="/tmp"))
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     stack = Stack(topo, run_dir / "stack", control_plane=False)
     prompts = build_prompts(run_dir / "prompts")
-    center = load_center(CENTER, prompts=prompts.names())
+    center = load_center(center_file, prompts=prompts.names())
     stack.start()
     try:
-        # The agents' seats, and a supervisor's seat that is no agent.
         accounts = seat_accounts([*(a.seat for a in center.agents), "sup-e2e"], tenant="acme")
         stack.add_seats(accounts)
         yield CallStack(topo, stack, run_dir, prompts, center,
@@ -65,6 +67,12 @@ def call_stack() -> Iterator[CallStack]:
     finally:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def call_stack() -> Iterator[CallStack]:
+    with started_call_stack(CENTER) as stack:
+        yield stack
 
 
 @dataclass

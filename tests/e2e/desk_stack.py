@@ -9,9 +9,7 @@ module's ``call_stack`` then replaces the one of conftest.py for that module.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +27,12 @@ from control_plane.api.calls_routes import CALLS
 from control_plane.app import create_app
 from control_plane.auth.permissions import Role
 from control_plane.auth.users import NewUser
-from control_plane.calls.center import load_center
 from control_plane.db.engine import make_engine, upgrade_schema
 from control_plane.db.models import Agent, Team, Tenant
 from control_plane.db.users_repo import SqlUserDirectory
 from control_plane.events import BUS
-from control_plane.ivr.prompts import build_prompts
 from control_plane.runtime.settings import load_settings
-from control_plane.runtime.stack import Stack
-from tests.e2e.conftest import CallStack, RunningController
-from tests.support import free_prefix, relocated_demo, seat_accounts
+from tests.e2e.conftest import CallStack, RunningController, started_call_stack
 
 CENTER = Path(__file__).parent / "desk_center.toml"
 PASSWORD = "desk controls password"
@@ -48,20 +42,8 @@ SECRET = "desk-controls-test-token-secret-0123456789"
 @pytest.fixture(scope="module")
 def call_stack() -> Iterator[CallStack]:
     """As conftest.py's, with the desk center (agents 1 = alice-e2e, 2 = dave-e2e)."""
-    topo = relocated_demo(free_prefix())
-    run_dir = Path(tempfile.mkdtemp(prefix="cc-desk-", dir="/tmp"))
-    stack = Stack(topo, run_dir / "stack", control_plane=False)
-    prompts = build_prompts(run_dir / "prompts")
-    center = load_center(CENTER, prompts=prompts.names())
-    stack.start()
-    try:
-        accounts = seat_accounts([*(a.seat for a in center.agents), "sup-e2e"], tenant="acme")
-        stack.add_seats(accounts)
-        yield CallStack(topo, stack, run_dir, prompts, center,
-                        {a.username: a for a in accounts})
-    finally:
-        stack.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
+    with started_call_stack(CENTER, prefix="cc-desk-") as stack:
+        yield stack
 
 
 @dataclass

@@ -12,12 +12,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from control_plane.calls.session import Phase
-from control_plane.sipstack.peer import Peer
 from tests.callers import until
 from tests.e2e.conftest import CallStack, RunningController, edge
 from tests.e2e.desk_stack import DeskApi, call_stack, desk_api
 from tests.e2e.test_supervision import _never_hears
-from tests.e2e.tones import ToneParty, TonePhone, tone_caller
+from tests.e2e.tones import ToneParty, TonePhone, tone_caller, tone_seats
 from tests.support import seat_ip
 
 __all__ = ["call_stack", "desk_api"]  # the fixtures this module uses from desk_stack
@@ -27,19 +26,9 @@ CALLER_HZ, AGENT_HZ, THIRD_HZ = 450.0, 850.0, 1350.0
 @pytest.fixture
 async def tone_phones(call_stack: CallStack) -> AsyncIterator[dict[str, TonePhone]]:
     """Alice (agent 1) and the sup-e2e seat on tone softphones, through the city edge."""
-    opened: dict[str, TonePhone] = {}
-    city = call_stack.topo.node("city-1")
-    try:
-        for host, seat, freq in ((181, "alice-e2e", AGENT_HZ), (183, "sup-e2e", THIRD_HZ)):
-            phone = await TonePhone.open_tone(seat_ip(call_stack.topo, host), freq)
-            opened[seat] = phone
-            status = await phone.register(Peer(city.address, city.sip_port), seat,
-                                          call_stack.seats[seat].password)
-            assert status == 200
-        yield opened
-    finally:
-        for phone in opened.values():
-            await phone.close()
+    async with tone_seats(call_stack, ((181, "alice-e2e", AGENT_HZ),
+                                       (183, "sup-e2e", THIRD_HZ))) as phones:
+        yield phones
 
 
 async def test_whisper_then_a_conference_guest_over_the_api(

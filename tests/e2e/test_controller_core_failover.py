@@ -13,25 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from control_plane.calls.center import load_center
 from control_plane.calls.session import Phase
-from control_plane.ivr.prompts import build_prompts
-from control_plane.runtime.stack import Stack
 from control_plane.sipstack.peer import Peer
 from control_plane.topology.model import Role
-from tests.callers import Caller, until
-from tests.e2e.conftest import CallStack, RunningController, edge
+from tests.callers import Caller, flowing, until
+from tests.e2e.conftest import CallStack, RunningController, edge, started_call_stack
 from tests.phones import AgentPhone
-from tests.support import free_prefix, relocated_demo, seat_accounts, seat_ip
+from tests.support import seat_ip
 
 CENTER = Path(__file__).parent / "failover_center.toml"
 
@@ -39,28 +34,8 @@ CENTER = Path(__file__).parent / "failover_center.toml"
 @pytest.fixture(scope="module")
 def call_stack() -> Iterator[CallStack]:
     """This module's own tiers (overrides conftest's shared one: core A gets killed)."""
-    topo = relocated_demo(free_prefix())
-    run_dir = Path(tempfile.mkdtemp(prefix="cc-cw-", dir="/tmp"))
-    shutil.copy(CENTER, run_dir / "center.toml")
-    stack = Stack(topo, run_dir / "stack", control_plane=False)
-    prompts = build_prompts(run_dir / "prompts")
-    center = load_center(run_dir / "center.toml", prompts=prompts.names())
-    stack.start()
-    try:
-        accounts = seat_accounts(["alice-fo"], tenant="acme")
-        stack.add_seats(accounts)
-        yield CallStack(topo, stack, run_dir, prompts, center,
-                        {a.username: a for a in accounts})
-    finally:
-        stack.stop()
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-async def _flowing(*parties: Caller | AgentPhone, packets: int = 25) -> None:
-    """Every party receives ``packets`` more RTP packets than it had."""
-    marks = [(p, p.rtp.mark()) for p in parties]
-    await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
-                "two-way RTP")
+    with started_call_stack(CENTER, prefix="cc-cw-") as stack:
+        yield stack
 
 
 def _via_hosts(phone: AgentPhone, index: int) -> list[str]:
@@ -90,10 +65,10 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
                                     call_stack.seats["alice-fo"].password) == 200
         assert (await connected.call("4008000003", topo.domain, county)).status == 200
         await until(lambda: alice.dialogs, 30, "alice answers the first caller")
-        await _flowing(connected, alice)
+        await flowing(connected, alice)
         assert (await queued.call("4008000003", topo.domain, county)).status == 200
         assert (await in_ivr.call("4008000001", topo.domain, county)).status == 200
-        await _flowing(queued, in_ivr)  # music and the menu prompt
+        await flowing(queued, in_ivr)  # music and the menu prompt
         # Before the kill everything the controller sends enters through core A.
         assert ctx.core == peer_a and ua.hosts[pair] == peer_a
         assert core_a.address in _via_hosts(alice, 0)
@@ -112,7 +87,7 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
         assert moved == 1
 
         # Media never stopped: RTPengine holds it whichever core is up.
-        await _flowing(connected, alice, queued, in_ivr)
+        await flowing(connected, alice, queued, in_ivr)
         # The agent hangs up: the controller's BYE reaches the caller through core B.
         await alice.hang_up()
         await until(lambda: not connected.connected, 15, "first caller gets the BYE")
@@ -136,7 +111,7 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
         # offered to alice, talked, hung up by the caller.
         assert (await newcomer.call("4008000003", topo.domain, county)).status == 200
         await until(lambda: len(alice.calls) == 4, 30, "alice is offered the new call")
-        await _flowing(newcomer, alice)
+        await flowing(newcomer, alice)
         await newcomer.hang_up()
         await until(lambda: len(controller.finished) == 4, 15, "four calls ended")
 
@@ -164,7 +139,7 @@ async def test_killing_core_a_moves_the_controller_to_core_b_and_keeps_every_cal
         assert (await late.call("4008000003", topo.domain, county)).status == 200
         await until(lambda: len(alice.calls) == 5, 30, "alice is offered a call through A")
         assert core_a.address in _via_hosts(alice, 4)
-        await _flowing(late, alice)
+        await flowing(late, alice)
         await late.hang_up()
         await until(lambda: len(controller.finished) == 5, 15, "the fifth call ended")
     finally:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from control_plane.calls.records_file import read_records
 from control_plane.runtime.stack import Stack
 from control_plane.sipstack.peer import Peer
 from control_plane.topology.model import Topology
-from tests.callers import Caller, until
+from tests.callers import Caller, flowing, until
 from tests.phones import AgentPhone
 from tests.redis_server import RedisServer, redis_server
 from tests.support import free_prefix, seat_accounts, seat_ip, two_replica_demo
@@ -144,31 +145,44 @@ def _cdrs(*replicas: Replica) -> dict[str, list[dict[str, object]]]:
     return out
 
 
-async def _flowing(*parties: Caller | AgentPhone, packets: int = 25) -> None:
-    """Every party receives ``packets`` more RTP packets than it had."""
-    marks = [(p, p.rtp.mark()) for p in parties]
-    await until(lambda: all(p.rtp.received >= m + packets for p, m in marks), 10,
-                "two-way RTP")
+@asynccontextmanager
+async def _parties(stack: FailoverStack, host: int, callers: int
+                   ) -> AsyncIterator[tuple[AgentPhone, list[Caller], Peer]]:
+    """Alice's softphone registered through city-1 (on ``host``), ``callers`` callers on the
+    next hosts, and where callers enter (county-1); closed when the block ends."""
+    topo = stack.topo
+    city, county = topo.node("city-1"), topo.node("county-1")
+    alice = await AgentPhone.open(seat_ip(topo, host))
+    parties = [await Caller.open(seat_ip(topo, host + 1 + i), rtp_port=40000 + host * 10 + i)
+               for i in range(callers)]
+    try:
+        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
+                                    stack.password) == 200
+        yield alice, parties, Peer(county.address, county.sip_port)
+    finally:
+        for caller in parties:
+            await caller.close()
+        await alice.close()
+
+
+def _cdrs_when(count: int, *replicas: Replica) -> dict[str, list[dict[str, object]]] | None:
+    """Every replica's CDRs by call, once there are ``count`` calls' worth."""
+    cdrs = _cdrs(*replicas)
+    return cdrs if len(cdrs) == count else None
 
 
 async def test_kill_9_of_the_active_controller_keeps_every_call(
         failover_stack: FailoverStack, replicas: tuple[Replica, Replica]) -> None:
     one, two = replicas
     topo = failover_stack.topo
-    city, county = topo.node("city-1"), topo.node("county-1")
-    edge = Peer(county.address, county.sip_port)
-    alice = await AgentPhone.open(seat_ip(topo, 191))
-    callers = [await Caller.open(seat_ip(topo, 192 + i), rtp_port=40100 + i) for i in range(3)]
-    try:
-        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
-                                    failover_stack.password) == 200
+    async with _parties(failover_stack, 191, 3) as (alice, callers, edge):
         connected, queued, in_ivr = callers
         assert (await connected.call("4008000003", topo.domain, edge)).status == 200
         await until(lambda: alice.dialogs, 30, "alice answers the first caller")
-        await _flowing(connected, alice)
+        await flowing(connected, alice)
         assert (await queued.call("4008000003", topo.domain, edge)).status == 200
         assert (await in_ivr.call("4008000001", topo.domain, edge)).status == 200
-        await _flowing(queued, in_ivr)  # music and the menu prompt
+        await flowing(queued, in_ivr)  # music and the menu prompt
         await asyncio.sleep(1.0)  # the keeper and the journal write behind the calls
 
         killed = time.monotonic()
@@ -184,7 +198,7 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         await again.reaches("standby", 60)
 
         # Media never stopped: RTPengine holds it without any controller.
-        await _flowing(connected, alice, queued, in_ivr)
+        await flowing(connected, alice, queued, in_ivr)
         # The IVR caller still walks the menu (its digits now reach cp-2).
         await in_ivr.rtp.press("1")
         # The agent hangs up the first call: the core takes the BYE to cp-2, which ends
@@ -196,16 +210,12 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         heard = queued.rtp.echoed, in_ivr.rtp.echoed
         await until(lambda: queued.rtp.echoed > heard[0] + 25, 60, "queued caller hears alice")
         assert in_ivr.rtp.echoed == heard[1]
-        await _flowing(queued, alice)
+        await flowing(queued, alice)
         await queued.hang_up()
         await until(lambda: in_ivr.rtp.echoed > heard[1] + 25, 60, "IVR caller hears alice")
         await in_ivr.hang_up()
 
-        def all_written() -> dict[str, list[dict[str, object]]] | None:
-            cdrs = _cdrs(one, two)
-            return cdrs if len(cdrs) == 3 else None
-
-        cdrs = await until(all_written, 30, "three CDRs")
+        cdrs = await until(lambda: _cdrs_when(3, one, two), 30, "three CDRs")
         assert not read_records(again.records, "cdr")  # the restarted standby held nothing
         ids = {c.invite.request.call_id for c in callers if c.invite is not None}
         assert set(cdrs) == ids
@@ -214,10 +224,6 @@ async def test_kill_9_of_the_active_controller_keeps_every_call(
         assert first["agent"] == "alice" and first["hangup_cause"] == "agent"
         order = [cdrs[c.invite.request.call_id][0] for c in (queued, in_ivr)]  # type: ignore[union-attr]
         assert all(row["agent"] == "alice" for row in order)
-    finally:
-        for caller in callers:
-            await caller.close()
-        await alice.close()
 
 
 async def test_a_redis_outage_longer_than_the_lease_leaves_the_center_where_it_was(
@@ -227,22 +233,16 @@ async def test_a_redis_outage_longer_than_the_lease_leaves_the_center_where_it_w
     kill -9 afterwards still hands every call over."""
     one, two = replicas
     topo = failover_stack.topo
-    city, county = topo.node("city-1"), topo.node("county-1")
-    edge = Peer(county.address, county.sip_port)
-    alice = await AgentPhone.open(seat_ip(topo, 195))
-    callers = [await Caller.open(seat_ip(topo, 196 + i), rtp_port=40200 + i) for i in range(2)]
-    try:
-        assert await alice.register(Peer(city.address, city.sip_port), "alice-fo",
-                                    failover_stack.password) == 200
+    async with _parties(failover_stack, 195, 2) as (alice, callers, edge):
         connected, queued = callers
         assert (await connected.call("4008000003", topo.domain, edge)).status == 200
         await until(lambda: alice.dialogs, 30, "alice answers the first caller")
         assert (await queued.call("4008000003", topo.domain, edge)).status == 200
-        await _flowing(connected, alice, queued)
+        await flowing(connected, alice, queued)
 
         failover_stack.redis.stop()
         await asyncio.sleep(6.0)  # two lease TTLs without a store
-        await _flowing(connected, alice, queued)  # calls go on without Redis
+        await flowing(connected, alice, queued)  # calls go on without Redis
         failover_stack.redis.start()  # empty: it kept nothing on disk
         await asyncio.sleep(8.0)  # the standby's grace: the holder takes its lease again
         assert one.process.poll() is None and one.role() == "active"
@@ -257,13 +257,5 @@ async def test_a_redis_outage_longer_than_the_lease_leaves_the_center_where_it_w
         await until(lambda: queued.rtp.echoed > heard + 25, 60, "queued caller hears alice")
         await queued.hang_up()
 
-        def both_written() -> dict[str, list[dict[str, object]]] | None:
-            cdrs = _cdrs(one, two)
-            return cdrs if len(cdrs) == 2 else None
-
-        cdrs = await until(both_written, 30, "two CDRs")
+        cdrs = await until(lambda: _cdrs_when(2, one, two), 30, "two CDRs")
         assert all(len(rows) == 1 and rows[0]["agent"] == "alice" for rows in cdrs.values())
-    finally:
-        for caller in callers:
-            await caller.close()
-        await alice.close()

@@ -16,10 +16,9 @@ from control_plane.calls.mixing_leg import MixLeg
 from control_plane.calls.session import CallSession, Phase
 from control_plane.calls.supervision import MonitorError, monitor
 from control_plane.media.ng_errors import NgError
-from control_plane.sipstack.peer import Peer
 from tests.callers import Caller, until
 from tests.e2e.conftest import CallStack, RunningController, edge
-from tests.e2e.tones import ToneParty, TonePhone, tone_caller
+from tests.e2e.tones import ToneParty, TonePhone, tone_caller, tone_seats
 from tests.support import seat_ip
 
 CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 450.0, 850.0, 1350.0
@@ -28,19 +27,9 @@ CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 450.0, 850.0, 1350.0
 @pytest.fixture
 async def tone_phones(call_stack: CallStack) -> AsyncIterator[dict[str, TonePhone]]:
     """Alice and the supervisor on tone softphones, registered through the city edge."""
-    opened: dict[str, TonePhone] = {}
-    city = call_stack.topo.node("city-1")
-    try:
-        for host, seat, freq in ((181, "alice-e2e", AGENT_HZ), (183, "sup-e2e", SUPERVISOR_HZ)):
-            phone = await TonePhone.open_tone(seat_ip(call_stack.topo, host), freq)
-            opened[seat] = phone
-            status = await phone.register(Peer(city.address, city.sip_port), seat,
-                                          call_stack.seats[seat].password)
-            assert status == 200
-        yield opened
-    finally:
-        for phone in opened.values():
-            await phone.close()
+    async with tone_seats(call_stack, ((181, "alice-e2e", AGENT_HZ),
+                                       (183, "sup-e2e", SUPERVISOR_HZ))) as phones:
+        yield phones
 
 
 async def _connected(stack: CallStack, controller: RunningController,

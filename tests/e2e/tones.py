@@ -10,15 +10,23 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from control_plane.media.mixer import g711
 from control_plane.sipstack.exchange import IncomingRequest
+from control_plane.sipstack.peer import Peer
 from control_plane.sipstack.ua import DEFAULT_ALLOW, UserAgent
 from tests.callers import PCMU, Caller, RtpParty, sdp_target
 from tests.phones import AgentPhone
+from tests.support import seat_ip
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import CallStack
 
 RATE = 8000
 WINDOW_PACKETS = 25  # 0.5 s: 2 Hz bins, so tones on multiples of 50 Hz fall on a bin
@@ -126,3 +134,23 @@ class TonePhone(AgentPhone):
         if request.method == "INVITE" and incoming.dialog is not None and request.body:
             self.rtp.destination = sdp_target(request.body.decode())
         super().on_request(incoming)
+
+
+@asynccontextmanager
+async def tone_seats(stack: CallStack, seats: tuple[tuple[int, str, float], ...]
+                     ) -> AsyncIterator[dict[str, TonePhone]]:
+    """Tone softphones for ``seats`` ((host, seat, frequency)), registered through the city
+    edge; closed when the block ends."""
+    opened: dict[str, TonePhone] = {}
+    city = stack.topo.node("city-1")
+    try:
+        for host, seat, freq in seats:
+            phone = await TonePhone.open_tone(seat_ip(stack.topo, host), freq)
+            opened[seat] = phone
+            status = await phone.register(Peer(city.address, city.sip_port), seat,
+                                          stack.seats[seat].password)
+            assert status == 200
+        yield opened
+    finally:
+        for phone in opened.values():
+            await phone.close()
